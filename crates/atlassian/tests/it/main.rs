@@ -1,0 +1,9 @@
+//! Integration tests for the `atlassian` crate: exact output of the JQL/AQL
+//! builders, structure-preservation properties (proptest + attack corpora)
+//! and ADF serde/plain-text/HTML safety.
+
+mod adf;
+mod aql;
+mod corpus;
+mod jql;
+mod support;

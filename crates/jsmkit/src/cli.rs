@@ -1,0 +1,171 @@
+//! Command-line interface: every command, its flags and an example in its help.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// jsmkit — TechDesk, DispatchDesk and Assets to SQL for Jira Service Management, in one
+/// self-hosted binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jsmkit",
+    version,
+    about,
+    after_help = "Examples:\n  jsmkit demo                      run everything on this machine (SQLite store, generated key)\n  jsmkit serve --config jsmkit.toml\n  jsmkit serve --check-config\n\nConfiguration: jsmkit.toml (or --config FILE), overridden by JSMKIT_* environment variables; see README.md."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (TOML). Default: jsmkit.toml in the working directory, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr: pretty, json or auto (pretty on a terminal). Overrides log.format.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the jsmkit server with the configured store and secrets.
+    #[command(
+        after_help = "Example:\n  JSMKIT_STORE_URL=postgres://jsmkit@db/jsmkit JSMKIT_SECRETS_KEY_FILE=/etc/jsmkit/master.key jsmkit serve --listen 0.0.0.0:8080"
+    )]
+    Serve(ServeArgs),
+    /// Run the whole product on this machine: embedded SQLite store, generated master key,
+    /// no other set-up.
+    #[command(
+        after_help = "Example:\n  jsmkit demo --listen 127.0.0.1:8080 --data-dir ./jsmkit-demo"
+    )]
+    Demo(DemoArgs),
+    /// Apply the store's schema migrations and exit.
+    #[command(
+        after_help = "Example:\n  JSMKIT_STORE_URL=postgres://jsmkit@db/jsmkit jsmkit migrate"
+    )]
+    Migrate,
+    /// Manage the master keys that encrypt stored secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Inspect or remove what is stored for an Atlassian site.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Measure performance figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (overrides server.listen).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Validate the configuration (and that the store can be reached) and exit.
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Folder for the demo's store and master key (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "jsmkit-demo")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Add a new master key to the key file and re-encrypt every stored secret under it.
+    /// Running instances keep reading throughout: they load the new key when they meet it.
+    #[command(
+        after_help = "Example:\n  jsmkit secrets rotate-key --config /etc/jsmkit/jsmkit.toml"
+    )]
+    RotateKey,
+    /// Remove keys that no stored secret uses any more from the key file.
+    #[command(after_help = "Example:\n  jsmkit secrets prune-keys")]
+    PruneKeys,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// List the sites that have data in the store.
+    #[command(after_help = "Example:\n  jsmkit site list")]
+    List,
+    /// Delete everything stored for a site (the uninstall path), after confirmation.
+    #[command(
+        after_help = "Example:\n  jsmkit site purge 0b8a7c1e-1111-2222-3333-444455556666\n  jsmkit site purge 0b8a7c1e-1111-2222-3333-444455556666 --yes   # no prompt, for scripts"
+    )]
+    Purge(PurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The site's cloudId.
+    pub cloud_id: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Store operations per second (get, set, query page, transaction) on SQLite and
+    /// PostgreSQL side by side. Uses scratch databases; never touches the configured store.
+    #[command(
+        after_help = "Example:\n  jsmkit bench store --pg-url postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    Store(BenchStoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchStoreArgs {
+    /// PostgreSQL server to create a scratch database on ("off" to bench SQLite only).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "JSMKIT_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub pg_url: String,
+    /// Seconds to spend on each operation.
+    #[arg(long, default_value_t = 2)]
+    pub seconds: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            let name = format!("{path} {}", cmd.get_name());
+            if cmd.get_subcommands().next().is_none() {
+                let help = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(help.contains("Example"), "{name} has no example");
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &name);
+                }
+            }
+        }
+        walk(&Cli::command(), "");
+    }
+}

@@ -1,0 +1,180 @@
+//! `serve` and `demo`: build the store and the web shell, run until SIGTERM/Ctrl-C.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use platform::config::{Config, LoadOptions};
+use platform::store::{Keyring, Store};
+use platform::web::{self, AppRoutes, ReadinessCheck, WebConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::{CliError, init_logging, open_store};
+use crate::cli::DemoArgs;
+
+/// How often expired store entries are swept.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(60);
+
+pub async fn serve(config: Config, check_only: bool) -> Result<(), CliError> {
+    let store = open_store(&config).await?;
+    store
+        .ping()
+        .await
+        .with_context(|| format!("store.url ({}): not reachable", config.store.url.redacted()))?;
+    if check_only {
+        println!(
+            "configuration is valid; the {} store at {} is reachable and migrated",
+            store.backend_name(),
+            config.store.url.redacted()
+        );
+        store.close().await;
+        return Ok(());
+    }
+    run(config, store, None).await
+}
+
+pub async fn demo(opts: LoadOptions, args: DemoArgs) -> Result<(), CliError> {
+    let dir = &args.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--data-dir {}: cannot create the folder", dir.display()))?;
+    let key_file = dir.join("master.key");
+    let new_key = !key_file.exists();
+    if new_key {
+        Keyring::generate_file(&key_file)
+            .with_context(|| format!("--data-dir: cannot write {}", key_file.display()))?;
+    }
+    let db = dir.join("jsmkit.db");
+    // The demo always runs on its own data folder, whatever the environment says.
+    let mut opts = opts;
+    opts.env.retain(|(name, _)| {
+        name != "JSMKIT_SECRETS_KEY"
+            && name != "JSMKIT_STORE_URL"
+            && name != "JSMKIT_SECRETS_KEY_FILE"
+    });
+    let opts = opts
+        .flag("server.listen", "--listen", args.listen.to_string())
+        .flag(
+            "store.url",
+            "--data-dir",
+            format!("sqlite://{}", db.display()),
+        )
+        .flag(
+            "secrets.key_file",
+            "--data-dir",
+            key_file.display().to_string(),
+        );
+    let config = Config::load(opts)?;
+    init_logging(&config)?;
+    if new_key {
+        tracing::info!(path = %key_file.display(), "generated the demo's master key");
+    }
+    let store = open_store(&config).await?;
+    let banner = format!(
+        "jsmkit demo is running at http://{{addr}}/ (data in {}; stop with Ctrl-C)",
+        display_dir(dir)
+    );
+    run(config, store, Some(banner)).await
+}
+
+fn display_dir(dir: &Path) -> String {
+    dir.canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The store answers: the server can take traffic.
+struct StoreReady(Store);
+
+#[async_trait::async_trait]
+impl ReadinessCheck for StoreReady {
+    async fn check(&self) -> Result<(), String> {
+        self.0
+            .ping()
+            .await
+            .map_err(|e| format!("store not reachable: {e}"))
+    }
+}
+
+/// The apps mounted in this build. Each app crate contributes its routes as it lands.
+fn apps(_store: &Store) -> Vec<AppRoutes> {
+    Vec::new()
+}
+
+async fn run(config: Config, store: Store, banner: Option<String>) -> Result<(), CliError> {
+    let web_config = WebConfig {
+        body_limit_bytes: config.server.body_limit_bytes,
+        request_timeout: config.server.request_timeout,
+        assets_dir: config.server.assets_dir.clone(),
+        public_url: config.server.public_url.clone(),
+    };
+    let metrics = web::install_metrics_recorder();
+    let router = web::shell_router(
+        &web_config,
+        Arc::new(StoreReady(store.clone())),
+        apps(&store),
+    );
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+    let metrics_listener = match config.server.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("server.metrics_listen: cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+
+    // One signal stops everything: the web server, the metrics listener and background jobs.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    tokio::spawn(async move {
+        web::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+
+    let sweeper = tokio::spawn(expiry_sweeper(store.clone(), stopped(stop_rx.clone())));
+    let metrics_task = metrics_listener
+        .map(|l| tokio::spawn(web::serve_metrics(l, metrics, stopped(stop_rx.clone()))));
+    if let Some(b) = banner {
+        let addr = listener
+            .local_addr()
+            .map_or_else(|_| config.server.listen.to_string(), |a| a.to_string());
+        println!("{}", b.replace("{addr}", &addr));
+    }
+    web::serve(listener, router, stopped(stop_rx))
+        .await
+        .context("web server failed")?;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
+    let _ = sweeper.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Deletes expired store entries now and then (they are already invisible to reads).
+async fn expiry_sweeper(store: Store, stop: impl std::future::Future<Output = ()>) {
+    let mut tick = tokio::time::interval(EXPIRY_SWEEP);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {
+                let span = tracing::info_span!("job", name = "store.purge_expired");
+                let _guard = span.enter();
+                match store.purge_expired().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "expired entries purged"),
+                    Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+                }
+            }
+        }
+    }
+}

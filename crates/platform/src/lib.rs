@@ -1,0 +1,7 @@
+//! Shared mechanisms of jsmkit: configuration, the app store (key-value + secrets),
+//! telemetry and the web shell. Apps depend on this crate; it depends on no app.
+
+pub mod config;
+pub mod store;
+pub mod telemetry;
+pub mod web;
