@@ -1,5 +1,7 @@
 //! The real `jsmkit` binary, run as an operator would run it.
 
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod helpers;
 mod server;

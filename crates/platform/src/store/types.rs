@@ -299,43 +299,6 @@ impl Clock for ManualClock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn site_and_app_names() {
-        assert!(SiteId::new("a1b2-c3").is_ok());
-        assert!(SiteId::new("x".repeat(64)).is_ok());
-        let e = SiteId::new("x".repeat(65)).unwrap_err();
-        assert!(
-            e.to_string().contains("65 characters; the limit is 64"),
-            "{e}"
-        );
-        assert!(SiteId::new("").is_err());
-        assert!(SiteId::new("a/b").is_err());
-        assert!(AppNs::new("assets-sql").is_ok());
-        assert!(
-            AppNs::new("Techdesk")
-                .unwrap_err()
-                .to_string()
-                .contains("'T'")
-        );
-        assert!(AppNs::new("a".repeat(33)).is_err());
-        let s: SiteId = serde_json::from_str("\"abc\"").unwrap();
-        assert_eq!(s.as_str(), "abc");
-        assert!(serde_json::from_str::<SiteId>("\"a b\"").is_err());
-    }
-
-    #[test]
-    fn manual_clock_moves_only_when_told() {
-        let c = ManualClock::new(jiff::Timestamp::from_second(1_000).unwrap());
-        assert_eq!(c.now_ms(), 1_000_000);
-        c.advance(Duration::from_millis(1500));
-        assert_eq!(c.clone().now_ms(), 1_001_500);
-    }
-}
-
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -413,5 +376,42 @@ impl fmt::Display for RotationReport {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_and_app_names() {
+        assert!(SiteId::new("a1b2-c3").is_ok());
+        assert!(SiteId::new("x".repeat(64)).is_ok());
+        let e = SiteId::new("x".repeat(65)).unwrap_err();
+        assert!(
+            e.to_string().contains("65 characters; the limit is 64"),
+            "{e}"
+        );
+        assert!(SiteId::new("").is_err());
+        assert!(SiteId::new("a/b").is_err());
+        assert!(AppNs::new("assets-sql").is_ok());
+        assert!(
+            AppNs::new("Techdesk")
+                .unwrap_err()
+                .to_string()
+                .contains("'T'")
+        );
+        assert!(AppNs::new("a".repeat(33)).is_err());
+        let s: SiteId = serde_json::from_str("\"abc\"").unwrap();
+        assert_eq!(s.as_str(), "abc");
+        assert!(serde_json::from_str::<SiteId>("\"a b\"").is_err());
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(jiff::Timestamp::from_second(1_000).unwrap());
+        assert_eq!(c.now_ms(), 1_000_000);
+        c.advance(Duration::from_millis(1500));
+        assert_eq!(c.clone().now_ms(), 1_001_500);
     }
 }

@@ -1,0 +1,1 @@
+//! Assets (CMDB) part of the simulator.
