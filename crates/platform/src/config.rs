@@ -201,7 +201,9 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// True when users reach the server over https (cookies get `Secure`).
     pub fn is_https(&self) -> bool {
-        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
     }
 }
 
@@ -442,10 +444,12 @@ fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
-        path: path.to_path_buf(),
-        reason: e.message().to_string(),
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: path.to_path_buf(),
+            reason: e.message().to_string(),
+        })?;
     let mut out = Vec::new();
     flatten(&table, "", path, &mut out)?;
     Ok(out)
@@ -536,7 +540,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.store.url.backend(), "sqlite");
-        assert_eq!(c.server.metrics_listen.unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(
+            c.server.metrics_listen.unwrap().to_string(),
+            "127.0.0.1:9464"
+        );
     }
 
     #[test]
@@ -595,7 +602,10 @@ mod tests {
         let cases = [
             ("[server]\nlisten = \"nope\"", "server.listen"),
             ("[server]\nbody_limit_bytes = 5", "server.body_limit_bytes"),
-            ("[server]\nrequest_timeout_secs = \"x\"", "server.request_timeout_secs"),
+            (
+                "[server]\nrequest_timeout_secs = \"x\"",
+                "server.request_timeout_secs",
+            ),
             ("[server]\npublic_url = \"ftp://x\"", "server.public_url"),
             ("[server]\nmetrics_listen = \"x\"", "server.metrics_listen"),
             ("[log]\nformat = \"xml\"", "log.format"),

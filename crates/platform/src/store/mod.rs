@@ -16,13 +16,13 @@
 
 mod backend;
 pub mod bench;
-pub mod scratch;
 mod crypto;
 mod error;
 mod keyfile;
 mod keys;
 mod kv;
 mod postgres;
+pub mod scratch;
 mod secrets;
 mod sqlite;
 mod types;
