@@ -6,4 +6,5 @@
 
 pub mod adf;
 pub mod aql;
+pub mod client;
 pub mod jql;

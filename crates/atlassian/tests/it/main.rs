@@ -4,6 +4,10 @@
 
 mod adf;
 mod aql;
+mod client_auth;
+mod client_common;
+mod client_paging;
+mod client_retry;
 mod corpus;
 mod jql;
 mod support;

@@ -1,0 +1,254 @@
+//! Paging: every paginated endpoint is exposed as a [`Paged`] stream of items.
+//!
+//! Five styles exist across the APIs; each maps its response to a
+//! [`Page`] (items plus the next cursor), and one driver walks the pages. The
+//! driver fails with [`Error::Paging`] when a server repeats a cursor (the
+//! same `nextPageToken` twice, or an offset that did not move because a page
+//! was empty while claiming more), or when a stream exceeds the client's page
+//! cap (a server that ignores `startAt` and keeps answering full pages).
+
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+
+use futures_util::Stream;
+use serde::{Deserialize, Deserializer};
+
+use super::error::{Error, Result};
+use super::http::{AtlassianClient, Call};
+
+/// A stream of items fetched page by page.
+pub type Paged<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
+
+/// One fetched page: its items and where the next one starts (`None`: done).
+pub(crate) struct Page<T, C> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+}
+
+struct State<T, C, F> {
+    fetch: F,
+    buf: VecDeque<T>,
+    next: Option<C>,
+    seen: HashSet<C>,
+    pages: usize,
+}
+
+/// Drives `fetch` from `first` until a page has no next cursor.
+pub(crate) fn drive<T, C, F, Fut>(
+    op: &'static str,
+    max_pages: usize,
+    first: C,
+    fetch: F,
+) -> Paged<T>
+where
+    T: Send + 'static,
+    C: Clone + Eq + Hash + Send + 'static,
+    F: FnMut(C) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T, C>>> + Send + 'static,
+{
+    let state = State {
+        fetch,
+        buf: VecDeque::new(),
+        next: Some(first),
+        seen: HashSet::new(),
+        pages: 0,
+    };
+    Box::pin(futures_util::stream::try_unfold(
+        state,
+        move |mut st| async move {
+            loop {
+                if let Some(item) = st.buf.pop_front() {
+                    return Ok(Some((item, st)));
+                }
+                let Some(cursor) = st.next.take() else {
+                    return Ok(None);
+                };
+                if st.pages >= max_pages {
+                    return Err(Error::Paging {
+                        op,
+                        reason: format!("more than {max_pages} pages"),
+                    });
+                }
+                if !st.seen.insert(cursor.clone()) {
+                    return Err(Error::Paging {
+                        op,
+                        reason: "the server repeated a page cursor (no progress)".into(),
+                    });
+                }
+                st.pages += 1;
+                let page = (st.fetch)(cursor).await?;
+                st.buf.extend(page.items);
+                st.next = page.next;
+            }
+        },
+    ))
+}
+
+/// `true`, `false`, `"true"` or `"false"` (Assets documents `isLast` as a string).
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<B>::deserialize(d)? {
+        Some(B::Bool(b)) => Some(b),
+        Some(B::Text(s)) => match s.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        None => None,
+    })
+}
+
+/// Offset pages with `isLast`/`total` (Jira `values`, `comments`, `worklogs`;
+/// Assets `startAt/maxResults/isLast`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OffsetPage<T> {
+    #[serde(
+        rename = "values",
+        alias = "comments",
+        alias = "worklogs",
+        default = "Vec::new"
+    )]
+    values: Vec<T>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    is_last: Option<bool>,
+}
+
+impl<T> OffsetPage<T> {
+    fn into_page(self, start: u64) -> Page<T, u64> {
+        let n = self.values.len() as u64;
+        let next = match self.is_last {
+            Some(true) => None,
+            Some(false) => Some(start + n),
+            None if n == 0 => None,
+            None if self.total.is_some_and(|t| start + n >= t) => None,
+            None => Some(start + n),
+        };
+        Page {
+            items: self.values,
+            next,
+        }
+    }
+}
+
+/// JSM pages: `start/limit/size/isLastPage/values`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JsmPage<T> {
+    #[serde(default = "Vec::new")]
+    values: Vec<T>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    is_last_page: Option<bool>,
+}
+
+/// `nextPageToken` pages (`issues` of `/search/jql`, `issueChangeLogs` of
+/// `/changelog/bulkfetch`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenPage<T> {
+    #[serde(
+        rename = "values",
+        alias = "issues",
+        alias = "issueChangeLogs",
+        default = "Vec::new"
+    )]
+    values: Vec<T>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    is_last: Option<bool>,
+}
+
+/// Offset + `isLast`/`total` style; `make(startAt)` builds each request.
+pub(crate) fn offset<T, M>(client: &AtlassianClient, make: M) -> Paged<T>
+where
+    T: for<'de> Deserialize<'de> + Send + 'static,
+    M: Fn(u64) -> Call + Send + 'static,
+{
+    let c = client.clone();
+    let op = make(0).op.name;
+    drive(op, client.inner.max_pages, 0u64, move |start| {
+        let (c, call) = (c.clone(), make(start));
+        async move { Ok(c.json::<OffsetPage<T>>(call).await?.into_page(start)) }
+    })
+}
+
+/// Legacy offset style answering a bare array: a short page ends the stream.
+pub(crate) fn legacy<T, M>(client: &AtlassianClient, page_size: u64, make: M) -> Paged<T>
+where
+    T: for<'de> Deserialize<'de> + Send + 'static,
+    M: Fn(u64) -> Call + Send + 'static,
+{
+    let c = client.clone();
+    let op = make(0).op.name;
+    drive(op, client.inner.max_pages, 0u64, move |start| {
+        let (c, call) = (c.clone(), make(start));
+        async move {
+            let items = c.json::<Vec<T>>(call).await?;
+            let n = items.len() as u64;
+            let next = (n > 0 && n >= page_size).then_some(start + n);
+            Ok(Page { items, next })
+        }
+    })
+}
+
+/// `nextPageToken` style; `make(token)` builds each request.
+pub(crate) fn token<T, M>(client: &AtlassianClient, make: M) -> Paged<T>
+where
+    T: for<'de> Deserialize<'de> + Send + 'static,
+    M: Fn(Option<String>) -> Call + Send + 'static,
+{
+    let c = client.clone();
+    let op = make(None).op.name;
+    drive(
+        op,
+        client.inner.max_pages,
+        None,
+        move |tok: Option<String>| {
+            let (c, call) = (c.clone(), make(tok));
+            async move {
+                let page = c.json::<TokenPage<T>>(call).await?;
+                let next = match (page.is_last, page.next_page_token) {
+                    (Some(true), _) | (_, None) => None,
+                    (_, Some(t)) if t.is_empty() => None,
+                    (_, Some(t)) => Some(Some(t)),
+                };
+                Ok(Page {
+                    items: page.values,
+                    next,
+                })
+            }
+        },
+    )
+}
+
+/// JSM `start/limit/isLastPage` style; `make(start)` builds each request.
+pub(crate) fn jsm<T, M>(client: &AtlassianClient, make: M) -> Paged<T>
+where
+    T: for<'de> Deserialize<'de> + Send + 'static,
+    M: Fn(u64) -> Call + Send + 'static,
+{
+    let c = client.clone();
+    let op = make(0).op.name;
+    drive(op, client.inner.max_pages, 0u64, move |start| {
+        let (c, call) = (c.clone(), make(start));
+        async move {
+            let page = c.json::<JsmPage<T>>(call).await?;
+            let n = page.values.len() as u64;
+            let next = (page.is_last_page == Some(false)).then_some(start + n);
+            Ok(Page {
+                items: page.values,
+                next,
+            })
+        }
+    })
+}
