@@ -30,6 +30,30 @@ export JSMKIT_TEST_PG_URL="${JSMKIT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5
 export JSMKIT_SHARED_DIR="$(cd "$shared" && pwd)"
 cargo nextest run --workspace --locked --no-fail-fast
 
+step "third-party Atlassian clients against jsmkit sim (tests/thirdparty)"
+cargo build --locked --workspace --tests --bins -q
+venv=target/thirdparty-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+# pip install only when requirements.txt changed since the last install into this venv.
+if ! cmp -s tests/thirdparty/requirements.txt "$venv/.jsmkit-requirements"; then
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/thirdparty/requirements.txt
+  cp tests/thirdparty/requirements.txt "$venv/.jsmkit-requirements"
+fi
+sim_dir="$(mktemp -d)"
+target/debug/jsmkit sim --listen 127.0.0.1:0 --seed 1 --users-json "$sim_dir/users.json" \
+  >"$sim_dir/stdout" 2>"$sim_dir/stderr" &
+sim_pid=$!
+trap 'kill "$sim_pid" 2>/dev/null || true; rm -rf "$sim_dir"' EXIT
+for _ in $(seq 1 100); do [ -s "$sim_dir/stdout" ] && break; sleep 0.1; done
+sim_url="$(head -n1 "$sim_dir/stdout" | grep -o 'http://[^ ]*' || true)"
+[ -n "$sim_url" ] || { echo "jsmkit sim did not start:" >&2; cat "$sim_dir/stderr" >&2; exit 1; }
+JSMKIT_SIM_URL="$sim_url" JSMKIT_SIM_USERS="$sim_dir/users.json" \
+  timeout 300 "$venv/bin/python" -m unittest -v tests/thirdparty/check_clients.py
+kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
+trap - EXIT
+rm -rf "$sim_dir"
+
 step "browser tests (headless Chromium)"
-cargo build --locked -p jsmkit
+# nextest built target/debug/jsmkit for the CLI tests (same features, so no rebuild here).
+cargo build --locked --workspace --tests --bins -q
 JSMKIT_BIN="$PWD/target/debug/jsmkit" node --test web/tests/

@@ -147,8 +147,11 @@ impl Faults {
     }
 }
 
-/// The middleware.
+/// The middleware; also counts every request in [`AppState::requests`].
 pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    state
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (latency, action) = state.faults.decide(req.uri().path());
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;

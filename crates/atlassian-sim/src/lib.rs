@@ -7,6 +7,7 @@
 //! permissions and seeded fault injection ([`faults`]).
 
 pub mod assets;
+pub mod bench;
 pub mod clock;
 pub mod contract;
 pub mod faults;
@@ -17,6 +18,7 @@ pub mod rng;
 pub mod seed;
 pub mod server;
 
+pub use bench::{AssetsStreamReport, BenchAssetsOptions, bench_assets_stream};
 pub use faults::FaultConfig;
 pub use seed::{Scale, UserSummary};
-pub use server::{SimConfig, SimHandle, start};
+pub use server::{SimConfig, SimHandle, served_operations, start};

@@ -44,6 +44,12 @@ pub enum Command {
         after_help = "Example:\n  jsmkit demo --listen 127.0.0.1:8080 --data-dir ./jsmkit-demo"
     )]
     Demo(DemoArgs),
+    /// Run the Atlassian simulator alone: a seeded Jira + JSM + Assets site on this machine,
+    /// for trying jsmkit, third-party clients and tests. Prints the site URL and demo users.
+    #[command(
+        after_help = "Examples:\n  jsmkit sim --listen 127.0.0.1:8090 --seed 7 --scale small\n  jsmkit sim --scale large --users-json users.json"
+    )]
+    Sim(SimArgs),
     /// Apply the store's schema migrations and exit.
     #[command(
         after_help = "Example:\n  JSMKIT_STORE_URL=postgres://jsmkit@db/jsmkit jsmkit migrate"
@@ -78,6 +84,29 @@ pub struct DemoArgs {
     /// Folder for the demo's store and master key (created if missing).
     #[arg(long, value_name = "DIR", default_value = "jsmkit-demo")]
     pub data_dir: PathBuf,
+    /// Address of the built-in Atlassian simulator (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+    pub sim_listen: SocketAddr,
+    /// Seed of the simulated site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub sim_seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Seed of the generated site: the same seed gives the same site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Data volume: small (the demo: ~300 tickets, a few thousand Assets objects) or large
+    /// (~20k tickets, ~100k Assets objects, for benchmarks).
+    #[arg(long, value_name = "SCALE", default_value = "small", value_parser = ["small", "large"])]
+    pub scale: String,
+    /// Also write the demo users as a JSON array of {role, email, accountId, apiToken}.
+    #[arg(long, value_name = "FILE")]
+    pub users_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +151,24 @@ pub enum BenchCommand {
         after_help = "Example:\n  jsmkit bench store --pg-url postgres://postgres@127.0.0.1:5432/postgres"
     )]
     Store(BenchStoreArgs),
+    /// Stream every Assets object of a simulated site through the Atlassian client: objects/s
+    /// and requests used beside the minimum possible, at the largest page size and at the
+    /// client's default page size (the baseline).
+    #[command(after_help = "Example:\n  jsmkit bench assets-stream --scale large")]
+    AssetsStream(BenchAssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAssetsArgs {
+    /// Size of the simulated site: small (~3,100 objects) or large (~100,000 objects).
+    #[arg(long, value_name = "SCALE", default_value = "large", value_parser = ["small", "large"])]
+    pub scale: String,
+    /// Seed of the simulated site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Page size of the measured run (1 to the simulator's maximum, 1000).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
 }
 
 #[derive(Debug, Args)]

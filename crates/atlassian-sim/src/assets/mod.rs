@@ -20,7 +20,7 @@ pub mod aql;
 mod json;
 mod model;
 mod rng;
-mod routes;
+pub(crate) mod routes;
 mod seed;
 mod seed_data;
 mod time;
@@ -29,7 +29,7 @@ pub use model::{
     AssetObject, AssetsWorkspace, AttrKind, AttributeDef, DefaultType, ObjectSchema, ObjectType,
     ReferenceType, StatusCategory, StatusType, Val,
 };
-pub use routes::{AssetsState, router};
+pub use routes::{AssetsState, MAX_PAGE, router};
 pub use seed::seed;
 
 /// How much data [`seed`] generates: the simulator's own [`crate::seed::Scale`]

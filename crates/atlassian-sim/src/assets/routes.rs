@@ -12,7 +12,6 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,6 +21,7 @@ use super::json::Render;
 use super::model::{AssetObject, AssetsWorkspace};
 use super::time::now_ms;
 use crate::principal::{AuthMethod, AuthedUser};
+use crate::server::routes::RouteTable;
 
 /// Largest page `/object/aql` returns.
 pub const MAX_PAGE: i64 = 1000;
@@ -63,21 +63,25 @@ impl AssetsState {
 
 /// The Assets router with its state applied.
 pub fn router(state: AssetsState) -> Router {
-    Router::new()
-        .route("/objectschema/list", get(schema_list))
-        .route("/objectschema/{id}", get(schema_one))
-        .route("/objectschema/{id}/attributes", get(schema_attributes))
-        .route("/objectschema/{id}/objecttypes", get(schema_types))
-        .route("/objectschema/{id}/objecttypes/flat", get(schema_types))
-        .route("/objecttype/{id}", get(type_one))
-        .route("/objecttype/{id}/attributes", get(type_attributes))
-        .route("/object/{id}", get(object_one))
-        .route("/object/{id}/attributes", get(object_attributes))
-        .route("/object/aql", post(aql))
-        .route("/object/aql/totalcount", post(aql_count))
-        .route("/config/statustype", get(statuses))
-        .route("/objectconnectedtickets/{id}/tickets", get(tickets))
-        .with_state(state)
+    table().into_router().with_state(state)
+}
+
+/// The Assets routes, relative to `/jsm/assets/workspace/{workspaceId}/v1`.
+pub(crate) fn table() -> RouteTable<AssetsState> {
+    RouteTable::new()
+        .get("/objectschema/list", schema_list)
+        .get("/objectschema/{id}", schema_one)
+        .get("/objectschema/{id}/attributes", schema_attributes)
+        .get("/objectschema/{id}/objecttypes", schema_types)
+        .get("/objectschema/{id}/objecttypes/flat", schema_types)
+        .get("/objecttype/{id}", type_one)
+        .get("/objecttype/{id}/attributes", type_attributes)
+        .get("/object/{id}", object_one)
+        .get("/object/{id}/attributes", object_attributes)
+        .post("/object/aql", aql)
+        .post("/object/aql/totalcount", aql_count)
+        .get("/config/statustype", statuses)
+        .get("/objectconnectedtickets/{id}/tickets", tickets)
 }
 
 /// An error in the Assets error shape `{"errorMessages":[…],"errors":{}}`.
@@ -157,11 +161,27 @@ fn readable_schema(ws: &AssetsWorkspace, user: &AuthedUser, id: u32) -> Result<(
 struct PageQ {
     start_at: Option<i64>,
     max_results: Option<i64>,
+    #[serde(default, deserialize_with = "java_bool")]
     include_attributes: Option<bool>,
     query: Option<String>,
     object_schema_id: Option<String>,
+    #[serde(default, deserialize_with = "java_bool")]
     exclude_parent_attributes: Option<bool>,
+    #[serde(default, deserialize_with = "java_bool")]
     order_by_name: Option<bool>,
+}
+
+/// A boolean query parameter as the Java services read it: `true`/`false` in any case
+/// (Python's `requests` sends `True`/`False`); anything else is refused.
+fn java_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let raw = String::deserialize(d)?;
+    match raw.to_ascii_lowercase().as_str() {
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(serde::de::Error::custom(format!(
+            "provided string was not `true` or `false`: {raw}"
+        ))),
+    }
 }
 
 fn page_q(q: Result<Query<PageQ>, QueryRejection>) -> Result<PageQ, ApiError> {

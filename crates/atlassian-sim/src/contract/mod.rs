@@ -40,11 +40,13 @@
 mod format;
 mod operation;
 mod quirks;
+pub mod record;
 mod refs;
 mod schema;
 mod spec;
 
 pub use quirks::{Quirk, QuirkEffect, Quirks};
+pub use record::{ContractLayer, ContractRecorder, Exchange, RecordedViolation, Side};
 pub use spec::{OperationRef, Spec, SpecError};
 
 use std::fmt;

@@ -30,6 +30,12 @@ pub enum QuirkEffect {
         /// Parameter name.
         name: &'static str,
     },
+    /// Accept `null` in request bodies for the schema at location `schema`, where the
+    /// operation's prose documents `null` as meaningful but the schema is not `nullable`.
+    NullInRequest {
+        /// Schema location as reported in violations.
+        schema: &'static str,
+    },
     /// Accept `date-time` values whose UTC offset has no colon (`+0000`).
     DateTimeOffsetWithoutColon,
     /// Concerns the document itself, not instances; recorded so the tolerance is visible.
@@ -94,6 +100,16 @@ impl Quirks {
                 effect: QuirkEffect::DateTimeOffsetWithoutColon,
             },
             Quirk {
+                id: "jira-assign-null-account-id",
+                reason: "PUT /rest/api/3/issue/{issueIdOrKey}/assignee takes a `User` body whose \
+                         `accountId` is not nullable, yet the operation documents \
+                         `\"accountId\": null` as the way to unassign the issue (and `-1` for \
+                         the default assignee); Jira Cloud accepts it",
+                effect: QuirkEffect::NullInRequest {
+                    schema: "#/components/schemas/User/properties/accountId",
+                },
+            },
+            Quirk {
                 id: "default-not-in-enum",
                 reason: "some array parameter item schemas carry `\"default\": \"\"` outside their \
                          enum (e.g. GET /rest/api/3/field/search `type`); defaults are never \
@@ -143,6 +159,12 @@ impl Quirks {
             matches!(q.effect, QuirkEffect::ParamAnyString { method: m, template: t, name: n }
                 if m == method && t == template && n == name)
         })
+    }
+
+    pub(crate) fn null_in_request(&self, schema_location: &str) -> bool {
+        self.0.iter().any(
+            |q| matches!(q.effect, QuirkEffect::NullInRequest { schema } if schema == schema_location),
+        )
     }
 
     pub(crate) fn date_time_offset_without_colon(&self) -> bool {

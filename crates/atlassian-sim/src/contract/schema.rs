@@ -204,7 +204,11 @@ impl<'s> Validator<'s> {
             };
             return self.node(target, inst, next);
         }
-        if inst.is_null() && flag(schema, "nullable") {
+        if inst.is_null()
+            && (flag(schema, "nullable")
+                || (self.direction == Direction::Request
+                    && self.quirks.null_in_request(&at.sp.render())))
+        {
             return;
         }
         if !at.ip.is_root() {

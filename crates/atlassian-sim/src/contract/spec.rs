@@ -85,6 +85,8 @@ pub struct Spec {
     /// Routes bucketed by segment count.
     routes: HashMap<usize, Vec<Route>>,
     strip_prefixes: Vec<Vec<Seg>>,
+    /// `(alias, documented)` path prefixes, e.g. `/rest/api/latest` for `/rest/api/3`.
+    path_aliases: Vec<(Vec<Seg>, Vec<String>)>,
     pub(crate) quirks: Quirks,
     pub(crate) strictness: Strictness,
 }
@@ -198,6 +200,7 @@ impl Spec {
             doc,
             routes,
             strip_prefixes: Vec::new(),
+            path_aliases: Vec::new(),
             quirks: Quirks::atlassian(),
             strictness: Strictness::Spec,
         })
@@ -208,6 +211,15 @@ impl Spec {
     /// the prefix is stripped explicitly, only when the unstripped path matches nothing.
     pub fn with_strip_prefix(mut self, prefix: &str) -> Spec {
         self.strip_prefixes.push(Seg::parse_template(prefix));
+        self
+    }
+
+    /// Also accepts concrete paths under `alias` (literal segments) as the same path under
+    /// `documented`, e.g. Jira's unversioned `/rest/api/latest` for `/rest/api/3`; tried only
+    /// when the path as sent matches nothing.
+    pub fn with_path_alias(mut self, alias: &str, documented: &str) -> Spec {
+        let to = split_path(documented).map(str::to_owned).collect();
+        self.path_aliases.push((Seg::parse_template(alias), to));
         self
     }
 
@@ -243,10 +255,12 @@ impl Spec {
     pub fn find_operation(&self, method: &str, concrete_path: &str) -> Option<OperationRef<'_>> {
         let method = method.to_ascii_lowercase();
         let segs: Vec<&str> = split_path(concrete_path).collect();
-        let found = self.match_route(&segs).or_else(|| {
-            self.strip_prefixes.iter().find_map(|prefix| {
-                let rest = strip_segments(prefix, &segs)?;
-                self.match_route(rest)
+        let found = self.match_stripped(&segs).or_else(|| {
+            self.path_aliases.iter().find_map(|(alias, documented)| {
+                let rest = strip_segments(alias, &segs)?;
+                let mut aliased: Vec<&str> = documented.iter().map(String::as_str).collect();
+                aliased.extend_from_slice(rest);
+                self.match_stripped(&aliased)
             })
         })?;
         let (route, values) = found;
@@ -279,6 +293,16 @@ impl Spec {
             }
         }
         out
+    }
+
+    /// [`Spec::match_route`] on the path as sent, then with each strip prefix removed.
+    fn match_stripped(&self, segs: &[&str]) -> Option<(&Route, Vec<(String, String)>)> {
+        self.match_route(segs).or_else(|| {
+            self.strip_prefixes.iter().find_map(|prefix| {
+                let rest = strip_segments(prefix, segs)?;
+                self.match_route(rest)
+            })
+        })
     }
 
     fn match_route(&self, segs: &[&str]) -> Option<(&Route, Vec<(String, String)>)> {

@@ -12,6 +12,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::paging;
 use super::search::list;
+use crate::model::ModelError;
 use crate::model::ops::parse_jira_time;
 use crate::model::render::format_duration;
 use crate::principal::AuthedUser;
@@ -309,7 +310,8 @@ pub(super) async fn do_transition(
         .ok_or_else(|| ApiError::bad("Missing 'transition' identifier"))?;
     let fields = v.get("fields").and_then(Value::as_object).cloned();
     s.write()
-        .transition(&u.account_id, &key, &id, fields.as_ref())?;
+        .transition(&u.account_id, &key, &id, fields.as_ref())
+        .map_err(forbidden_is_bad_request)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -369,7 +371,9 @@ pub(super) async fn add_comment(
                 && p.pointer("/value/internal").and_then(Value::as_bool) == Some(true)
         });
     let mut m = s.write();
-    let c = m.add_comment(&u.account_id, &key, doc, !internal)?;
+    let c = m
+        .add_comment(&u.account_id, &key, doc, !internal)
+        .map_err(forbidden_is_bad_request)?;
     let idx = m.visible_issue(&u.account_id, &key)?;
     Ok((
         StatusCode::CREATED,
@@ -417,12 +421,44 @@ fn parse_time_spent(s: &str) -> Option<i64> {
     (total > 0).then_some(total)
 }
 
+fn field_error(field: &str, message: &str) -> ApiError {
+    ApiError::Jira {
+        status: StatusCode::BAD_REQUEST,
+        messages: vec![],
+        errors: [(field.to_owned(), json!(message))].into_iter().collect(),
+    }
+}
+
+/// The documented query parameters of adding a worklog, checked as Jira checks them. The
+/// model keeps no remaining estimate, so a valid `adjustEstimate` changes nothing else.
+fn check_worklog_params(q: &HashMap<String, String>) -> ApiResult<()> {
+    for flag in ["notifyUsers", "overrideEditableFlag"] {
+        if q.get(flag).is_some_and(|v| v != "true" && v != "false") {
+            return Err(ApiError::bad(format!("'{flag}' must be true or false.")));
+        }
+    }
+    let duration = |k: &str, message: &str| match q.get(k).map(|v| parse_time_spent(v)) {
+        Some(Some(_)) => Ok(()),
+        _ => Err(field_error(k, message)),
+    };
+    match q.get("adjustEstimate").map_or("auto", String::as_str) {
+        "auto" | "leave" => Ok(()),
+        "new" => duration("newEstimate", "You must supply a valid new estimate."),
+        "manual" => duration("reduceBy", "You must supply a valid amount to reduce by."),
+        other => Err(ApiError::bad(format!(
+            "Invalid value '{other}' for adjustEstimate: use new, leave, manual or auto."
+        ))),
+    }
+}
+
 pub(super) async fn add_worklog(
     State(s): State<AppState>,
     Extension(u): Extension<AuthedUser>,
     Path(key): Path<String>,
+    Query(q): Q,
     body: Bytes,
 ) -> ApiResult<Response> {
+    check_worklog_params(&q)?;
     let v = body_json(&body)?;
     let secs = v
         .get("timeSpentSeconds")
@@ -454,9 +490,21 @@ pub(super) async fn add_worklog(
     };
     let comment = v.get("comment").cloned();
     let mut m = s.write();
-    let w = m.add_worklog(&u.account_id, &key, secs, started, comment)?;
+    let w = m
+        .add_worklog(&u.account_id, &key, secs, started, comment)
+        .map_err(forbidden_is_bad_request)?;
     let idx = m.visible_issue(&u.account_id, &key)?;
     let mut out = m.worklog_json(&m.issues[idx], &w);
     out["timeSpent"] = json!(format_duration(secs));
     Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// Adding comments and worklogs and transitioning answer a missing project permission with
+/// 400 (their documented responses are 400 "the request is invalid" / "the user does not
+/// have permission to transition the issue"; 403 is not among them), unlike edit and assign.
+fn forbidden_is_bad_request(e: ModelError) -> ApiError {
+    match e {
+        ModelError::Forbidden(m) => ApiError::bad(m),
+        other => other.into(),
+    }
 }

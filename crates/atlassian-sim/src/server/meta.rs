@@ -211,6 +211,30 @@ pub(super) async fn project_search(
     Ok(Json(out))
 }
 
+/// `GET /rest/api/3/project` (deprecated in favour of `project/search`, still served): every
+/// project the caller may browse, unpaged, ordered by name. `recent=N` keeps the first `N`
+/// (at most 20); the model records no project views, so "recent" is the same order.
+pub(super) async fn projects(
+    State(s): State<AppState>,
+    Extension(u): Extension<AuthedUser>,
+    Query(q): Q,
+) -> ApiResult<Json<Value>> {
+    let recent = int(&q, "recent")?;
+    let m = s.read();
+    let mut list: Vec<&crate::model::Project> = m
+        .projects
+        .iter()
+        .filter(|p| m.has_project_permission(&u.account_id, p, "BROWSE_PROJECTS"))
+        .collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(n) = recent {
+        list.truncate(usize::try_from(n.clamp(0, 20)).unwrap_or(0));
+    }
+    Ok(Json(Value::Array(
+        list.into_iter().map(|p| m.project_json(p)).collect(),
+    )))
+}
+
 fn visible_project<'a>(
     m: &'a Model,
     u: &AuthedUser,

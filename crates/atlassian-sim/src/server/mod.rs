@@ -7,6 +7,7 @@ mod jsm;
 mod meta;
 pub mod oauth;
 pub mod paging;
+pub(crate) mod routes;
 mod search;
 mod sim;
 
@@ -14,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
-use axum::routing::{get, post, put};
 use jiff::Timestamp;
 
 use crate::clock::Clock;
@@ -49,6 +49,9 @@ pub struct SimConfig {
     pub oauth_clients: Vec<OAuthClient>,
     /// Bearer token for the `/sim/*` admin endpoints (default derived from the seed).
     pub admin_token: Option<String>,
+    /// Checks every exchange against the OpenAPI documents (contract tests); the recorder
+    /// wraps the whole service, so it sees the `/ex/jira/{cloudId}` gateway paths as sent.
+    pub contract: Option<crate::contract::ContractRecorder>,
 }
 
 impl Default for SimConfig {
@@ -61,6 +64,7 @@ impl Default for SimConfig {
             now: None,
             oauth_clients: vec![OAuthClient::demo()],
             admin_token: None,
+            contract: None,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct AppState {
     pub oauth: Arc<std::sync::Mutex<oauth::OAuthState>>,
     /// Fault injector.
     pub faults: Faults,
+    /// HTTP requests received so far (all paths, faulted ones included).
+    pub requests: Arc<std::sync::atomic::AtomicU64>,
     /// Key of page tokens.
     pub secret: Arc<[u8; 32]>,
     /// Admin token of `/sim/*`.
@@ -124,6 +130,12 @@ impl SimHandle {
     pub fn faults(&self) -> &Faults {
         &self.state.faults
     }
+    /// HTTP requests received so far (all paths, faulted ones included).
+    pub fn request_count(&self) -> u64 {
+        self.state
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
     /// Stops the server and waits for it.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -157,6 +169,7 @@ pub fn build_state(cfg: &SimConfig, base_url: &str) -> AppState {
             cfg.seed,
         ))),
         faults: Faults::new(cfg.faults.clone()),
+        requests: Arc::default(),
         secret: Arc::new(secret),
         admin_token: admin_token.into(),
         clock,
@@ -175,7 +188,10 @@ pub async fn start(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let state = build_state(&cfg, &base_url);
-    let app = app(state.clone());
+    let app = tower::Layer::layer(
+        &tower::util::option_layer(cfg.contract.as_ref().map(|r| r.layer())),
+        app(state.clone()),
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let svc = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
@@ -215,81 +231,112 @@ pub fn app(
     })
 }
 
+/// Path prefix of the Assets routes.
+pub const ASSETS_PREFIX: &str = "/jsm/assets/workspace/{workspaceId}/v1";
+
+/// Every `(method, path template)` the simulator routes, in axum's template syntax and at the
+/// site root (the `/ex/jira/{cloudId}` gateway serves the same set). Built from the same
+/// tables as [`router`], so it cannot drift from what is served. Includes the non-REST
+/// routes (`/authorize`, `/oauth/…`, `/me`, `/sim/…`).
+pub fn served_operations() -> Vec<(axum::http::Method, String)> {
+    let mut out: Vec<_> = api_routes()
+        .operations()
+        .iter()
+        .chain(open_routes().operations())
+        .map(|(m, p)| (m.clone(), (*p).to_string()))
+        .collect();
+    out.extend(
+        crate::assets::routes::table()
+            .operations()
+            .iter()
+            .map(|(m, p)| (m.clone(), format!("{ASSETS_PREFIX}{p}"))),
+    );
+    out
+}
+
+/// Jira and JSM REST routes behind authentication.
+fn api_routes() -> routes::RouteTable<AppState> {
+    routes::RouteTable::new()
+        .get("/rest/api/3/search/jql", search::search_get)
+        .post("/rest/api/3/search/jql", search::search_post)
+        .post(
+            "/rest/api/3/search/approximate-count",
+            search::approximate_count,
+        )
+        .post("/rest/api/3/issue/bulkfetch", issues::bulkfetch)
+        .get("/rest/api/3/issue/{key}", issues::get_issue)
+        .put("/rest/api/3/issue/{key}", issues::edit_issue)
+        .get("/rest/api/3/issue/{key}/changelog", issues::changelog)
+        .post("/rest/api/3/changelog/bulkfetch", issues::changelog_bulk)
+        .put("/rest/api/3/issue/{key}/assignee", issues::assign)
+        // Jira Cloud still answers the unversioned `latest` alias (clients such as pycontribs'
+        // `jira` assign through it); this operation's contract is the same in v2 and v3.
+        .put("/rest/api/latest/issue/{key}/assignee", issues::assign)
+        .get("/rest/api/3/issue/{key}/transitions", issues::transitions)
+        .post("/rest/api/3/issue/{key}/transitions", issues::do_transition)
+        .get("/rest/api/3/issue/{key}/comment", issues::comments)
+        .post("/rest/api/3/issue/{key}/comment", issues::add_comment)
+        .get("/rest/api/3/issue/{key}/worklog", issues::worklogs)
+        .post("/rest/api/3/issue/{key}/worklog", issues::add_worklog)
+        .get("/rest/api/3/myself", meta::myself)
+        .get("/rest/api/3/user", meta::user)
+        .get("/rest/api/3/user/search", meta::user_search)
+        .get("/rest/api/3/user/assignable/search", meta::assignable)
+        .get("/rest/api/3/user/properties/{prop}", meta::user_property)
+        .get("/rest/api/3/group/member", meta::group_member)
+        .get("/rest/api/3/project", meta::projects)
+        .get("/rest/api/3/project/search", meta::project_search)
+        .get("/rest/api/3/project/{key}", meta::project)
+        .get("/rest/api/3/project/{key}/statuses", meta::project_statuses)
+        .get("/rest/api/3/statuses/search", meta::statuses_search)
+        .get("/rest/api/3/field", meta::fields)
+        .get("/rest/api/3/mypermissions", meta::my_permissions)
+        .post("/rest/api/3/permissions/check", meta::permissions_check)
+        .get("/rest/servicedeskapi/servicedesk", jsm::service_desks)
+        .get(
+            "/rest/servicedeskapi/servicedesk/{id}/requesttype",
+            jsm::request_types,
+        )
+        .get(
+            "/rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}/field",
+            jsm::request_type_fields,
+        )
+        .post("/rest/servicedeskapi/request", jsm::create_request)
+        .get("/rest/servicedeskapi/request/{key}", jsm::get_request)
+        .get("/rest/servicedeskapi/request/{key}/comment", jsm::comments)
+        .post(
+            "/rest/servicedeskapi/request/{key}/comment",
+            jsm::add_comment,
+        )
+        .get(
+            "/rest/servicedeskapi/assets/workspace",
+            jsm::assets_workspace,
+        )
+}
+
+/// Routes without the auth middleware: `serverInfo`, OAuth 2.0 (3LO) and `/sim/*` (which
+/// check their own credentials).
+fn open_routes() -> routes::RouteTable<AppState> {
+    routes::RouteTable::new()
+        .get("/rest/api/3/serverInfo", meta::server_info)
+        .get("/authorize", oauth::authorize_page)
+        .post("/authorize", oauth::authorize_submit)
+        .post("/oauth/token", oauth::token)
+        .get(
+            "/oauth/token/accessible-resources",
+            oauth::accessible_resources,
+        )
+        .get("/me", oauth::me)
+        .post("/sim/faults", sim::set_faults)
+        .get("/sim/users", sim::users)
+        .get("/sim/technicians", sim::technicians)
+        .get("/sim/clock", sim::clock)
+}
+
 /// All routes (site-root shape); `/ex/jira/{cloudId}` is handled by [`app`].
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            "/rest/api/3/search/jql",
-            get(search::search_get).post(search::search_post),
-        )
-        .route(
-            "/rest/api/3/search/approximate-count",
-            post(search::approximate_count),
-        )
-        .route("/rest/api/3/issue/bulkfetch", post(issues::bulkfetch))
-        .route(
-            "/rest/api/3/issue/{key}",
-            get(issues::get_issue).put(issues::edit_issue),
-        )
-        .route("/rest/api/3/issue/{key}/changelog", get(issues::changelog))
-        .route(
-            "/rest/api/3/changelog/bulkfetch",
-            post(issues::changelog_bulk),
-        )
-        .route("/rest/api/3/issue/{key}/assignee", put(issues::assign))
-        .route(
-            "/rest/api/3/issue/{key}/transitions",
-            get(issues::transitions).post(issues::do_transition),
-        )
-        .route(
-            "/rest/api/3/issue/{key}/comment",
-            get(issues::comments).post(issues::add_comment),
-        )
-        .route(
-            "/rest/api/3/issue/{key}/worklog",
-            get(issues::worklogs).post(issues::add_worklog),
-        )
-        .route("/rest/api/3/myself", get(meta::myself))
-        .route("/rest/api/3/user", get(meta::user))
-        .route("/rest/api/3/user/search", get(meta::user_search))
-        .route("/rest/api/3/user/assignable/search", get(meta::assignable))
-        .route(
-            "/rest/api/3/user/properties/{prop}",
-            get(meta::user_property),
-        )
-        .route("/rest/api/3/group/member", get(meta::group_member))
-        .route("/rest/api/3/project/search", get(meta::project_search))
-        .route("/rest/api/3/project/{key}", get(meta::project))
-        .route(
-            "/rest/api/3/project/{key}/statuses",
-            get(meta::project_statuses),
-        )
-        .route("/rest/api/3/statuses/search", get(meta::statuses_search))
-        .route("/rest/api/3/field", get(meta::fields))
-        .route("/rest/api/3/mypermissions", get(meta::my_permissions))
-        .route(
-            "/rest/api/3/permissions/check",
-            post(meta::permissions_check),
-        )
-        .route("/rest/servicedeskapi/servicedesk", get(jsm::service_desks))
-        .route(
-            "/rest/servicedeskapi/servicedesk/{id}/requesttype",
-            get(jsm::request_types),
-        )
-        .route(
-            "/rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}/field",
-            get(jsm::request_type_fields),
-        )
-        .route("/rest/servicedeskapi/request", post(jsm::create_request))
-        .route("/rest/servicedeskapi/request/{key}", get(jsm::get_request))
-        .route(
-            "/rest/servicedeskapi/request/{key}/comment",
-            get(jsm::comments).post(jsm::add_comment),
-        )
-        .route(
-            "/rest/servicedeskapi/assets/workspace",
-            get(jsm::assets_workspace),
-        )
+    let api = api_routes()
+        .into_router()
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_auth,
@@ -300,28 +347,12 @@ pub fn router(state: AppState) -> Router {
             auth::require_auth,
         ))
     });
-    let app = Router::new()
-        .merge(api)
-        .route("/rest/api/3/serverInfo", get(meta::server_info))
-        .route(
-            "/authorize",
-            get(oauth::authorize_page).post(oauth::authorize_submit),
-        )
-        .route("/oauth/token", post(oauth::token))
-        .route(
-            "/oauth/token/accessible-resources",
-            get(oauth::accessible_resources),
-        )
-        .route("/me", get(oauth::me))
-        .route("/sim/faults", post(sim::set_faults))
-        .route("/sim/users", get(sim::users))
-        .route("/sim/technicians", get(sim::technicians))
-        .route("/sim/clock", get(sim::clock));
+    let app = Router::new().merge(api).merge(open_routes().into_router());
     let mut app: Router = app
         .fallback(|| async { error::ApiError::not_found("No such endpoint.") })
         .with_state(state.clone());
     if let Some(a) = assets {
-        app = app.nest("/jsm/assets/workspace/{workspaceId}/v1", a);
+        app = app.nest(ASSETS_PREFIX, a);
     }
     app.layer(axum::middleware::from_fn_with_state(state, crate::faults::inject))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {

@@ -24,8 +24,20 @@ static AQL: Op = Op::post_read("assets.aql", "/object/aql");
 static AQL_COUNT: Op = Op::post_read("assets.aql_count", "/object/aql/totalcount");
 static OBJECT: Op = Op::get("assets.object", "/object/{id}");
 
-/// Assets page size.
-const PAGE: u64 = 100;
+/// Every operation of this module (see [`super::operations`]).
+pub(crate) static OPS: &[&Op] = &[
+    &SCHEMAS,
+    &TYPES_FLAT,
+    &TYPE_ATTRIBUTES,
+    &AQL,
+    &AQL_COUNT,
+    &OBJECT,
+];
+
+/// Default page size (`maxResults`) of the Assets streams ([`AssetsClient::aql`],
+/// [`AssetsClient::object_schemas`]); see [`super::ClientBuilder::page_size`].
+pub const ASSETS_PAGE_SIZE: u64 = 100;
+const PAGE: u64 = ASSETS_PAGE_SIZE;
 
 /// Assets API of one workspace; from [`AtlassianClient::assets`].
 #[derive(Debug, Clone)]
@@ -56,12 +68,30 @@ pub struct ObjectType {
     pub id: String,
     /// Name.
     pub name: Option<String>,
-    /// Parent type id.
+    /// Parent type id. The published schema types it as an integer while every other id
+    /// is a string, so both forms are accepted.
+    #[serde(default, deserialize_with = "id_text")]
     pub parent_object_type_id: Option<String>,
     /// Schema id.
     pub object_schema_id: Option<String>,
     /// Objects of this type (with `includeObjectCounts`).
     pub object_count: Option<u64>,
+}
+
+/// An optional id given as a JSON string or integer, kept as text.
+fn id_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
+        Id::Text(s) => s,
+        Id::Number(n) => n.to_string(),
+    }))
 }
 
 /// An attribute definition of an object type.
@@ -146,10 +176,11 @@ impl AssetsClient {
     /// All object schemas (offset pages).
     pub fn object_schemas(&self) -> Paged<ObjectSchema> {
         let this = self.clone();
+        let page = self.client.page_size(PAGE);
         paging::offset(&self.client, move |start| {
             this.call(&SCHEMAS)
                 .query("startAt", start)
-                .query("maxResults", PAGE)
+                .query("maxResults", page)
         })
     }
 
@@ -173,10 +204,11 @@ impl AssetsClient {
     pub fn aql(&self, query: &Aql, include_attributes: bool) -> Paged<AssetObject> {
         let this = self.clone();
         let body = serde_json::json!({ "qlQuery": query });
+        let page = self.client.page_size(PAGE);
         paging::offset(&self.client, move |start| {
             this.call(&AQL)
                 .query("startAt", start)
-                .query("maxResults", PAGE)
+                .query("maxResults", page)
                 .query("includeAttributes", include_attributes)
                 .json(body.clone())
         })

@@ -85,7 +85,7 @@ pub(crate) enum Verb {
 }
 
 impl Verb {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
@@ -243,6 +243,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_response_bytes: usize,
     max_pages: usize,
+    page_size: Option<u32>,
 }
 
 impl ClientBuilder {
@@ -281,6 +282,14 @@ impl ClientBuilder {
         self.max_pages = n.max(1);
         self
     }
+    /// Items requested per page by the paged streams that take no page size
+    /// of their own (Assets AQL and schemas, JSM lists, changelogs, comments,
+    /// worklogs, projects, statuses, users); default: each endpoint's usual
+    /// size. Servers may cap it; JQL search uses [`super::SearchRequest::page_size`].
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n.max(1));
+        self
+    }
     /// Builds the client (installs the ring crypto provider if needed).
     pub fn build(self) -> Result<AtlassianClient> {
         let http = build_reqwest(&self.timeouts)?;
@@ -295,6 +304,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 max_pages: self.max_pages,
+                page_size: self.page_size,
             }),
         })
     }
@@ -318,6 +328,7 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     max_response_bytes: usize,
     pub(crate) max_pages: usize,
+    page_size: Option<u32>,
 }
 
 fn parse_url(s: &str) -> Result<Url> {
@@ -366,12 +377,18 @@ impl AtlassianClient {
             retry: RetryPolicy::default(),
             max_response_bytes: 32 * 1024 * 1024,
             max_pages: 10_000,
+            page_size: None,
         }
     }
 
     /// The Jira base URL.
     pub fn jira_base(&self) -> &Url {
         &self.inner.jira_base
+    }
+
+    /// Page size of a stream whose endpoint's usual size is `default`.
+    pub(crate) fn page_size(&self, default: u64) -> u64 {
+        self.inner.page_size.map_or(default, u64::from)
     }
 
     /// Sends a call and decodes a JSON answer.

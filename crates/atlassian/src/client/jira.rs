@@ -47,6 +47,24 @@ static ADD_WORKLOG: Op = Op::post(
     "/rest/api/3/issue/{issueIdOrKey}/worklog",
 );
 
+/// Every operation of this module (see [`super::operations`]).
+pub(crate) static OPS: &[&Op] = &[
+    &SEARCH_JQL,
+    &APPROX_COUNT,
+    &ISSUE_GET,
+    &ISSUE_EDIT,
+    &ISSUE_BULKFETCH,
+    &CHANGELOG,
+    &CHANGELOG_BULK,
+    &ASSIGN,
+    &TRANSITIONS,
+    &DO_TRANSITION,
+    &COMMENTS,
+    &ADD_COMMENT,
+    &WORKLOGS,
+    &ADD_WORKLOG,
+];
+
 /// Default page size for Jira offset endpoints.
 const PAGE: u64 = 50;
 
@@ -325,11 +343,12 @@ impl AtlassianClient {
     /// An issue's change history, oldest first (offset pages).
     pub fn changelog(&self, key: &str) -> Paged<ChangeGroup> {
         let key = key.to_owned();
+        let page = self.page_size(100);
         paging::offset(self, move |start| {
             Call::new(&CHANGELOG)
                 .arg(key.clone())
                 .query("startAt", start)
-                .query("maxResults", 100)
+                .query("maxResults", page)
         })
     }
 
@@ -383,11 +402,12 @@ impl AtlassianClient {
     /// All comments of an issue (offset pages).
     pub fn comments(&self, key: &str) -> Paged<Comment> {
         let key = key.to_owned();
+        let page = self.page_size(PAGE);
         paging::offset(self, move |start| {
             Call::new(&COMMENTS)
                 .arg(key.clone())
                 .query("startAt", start)
-                .query("maxResults", PAGE)
+                .query("maxResults", page)
         })
     }
 
@@ -400,11 +420,12 @@ impl AtlassianClient {
     /// All worklogs of an issue (offset pages).
     pub fn worklogs(&self, key: &str) -> Paged<Worklog> {
         let key = key.to_owned();
+        let page = self.page_size(PAGE);
         paging::offset(self, move |start| {
             Call::new(&WORKLOGS)
                 .arg(key.clone())
                 .query("startAt", start)
-                .query("maxResults", PAGE)
+                .query("maxResults", page)
         })
     }
 

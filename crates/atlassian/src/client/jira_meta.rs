@@ -29,8 +29,26 @@ static MY_PERMISSIONS: Op = Op::get("jira.my_permissions", "/rest/api/3/mypermis
 static PERMISSIONS_CHECK: Op =
     Op::post_read("jira.permissions_check", "/rest/api/3/permissions/check");
 
+/// Every operation of this module (see [`super::operations`]).
+pub(crate) static OPS: &[&Op] = &[
+    &MYSELF,
+    &USER_SEARCH,
+    &ASSIGNABLE,
+    &GROUP_MEMBER,
+    &PROJECT_SEARCH,
+    &PROJECT,
+    &PROJECT_STATUSES,
+    &STATUS_SEARCH,
+    &FIELDS,
+    &MY_PERMISSIONS,
+    &PERMISSIONS_CHECK,
+];
+
 /// Page size of the legacy user searches.
 const USER_PAGE: u64 = 50;
+/// Largest page the legacy user endpoints serve. Their bare arrays end a stream at the
+/// first short page, so asking for more than the server gives would end it early.
+const USER_PAGE_MAX: u64 = 1000;
 
 /// An Atlassian account as Jira shows it (email often hidden by privacy settings).
 #[derive(Debug, Clone, Deserialize)]
@@ -220,30 +238,33 @@ impl AtlassianClient {
     /// Users matching `query` (legacy offset pages, bare arrays).
     pub fn user_search(&self, query: &str) -> Paged<User> {
         let query = query.to_owned();
-        paging::legacy(self, USER_PAGE, move |start| {
+        let page = self.page_size(USER_PAGE).min(USER_PAGE_MAX);
+        paging::legacy(self, page, move |start| {
             Call::new(&USER_SEARCH)
                 .query("query", &query)
                 .query("startAt", start)
-                .query("maxResults", USER_PAGE)
+                .query("maxResults", page)
         })
     }
 
     /// Users assignable in a project or on an issue, optionally filtered.
     pub fn assignable_users(&self, scope: AssignableScope, query: Option<&str>) -> Paged<User> {
         let query = query.map(str::to_owned);
-        paging::legacy(self, USER_PAGE, move |start| {
+        let page = self.page_size(USER_PAGE).min(USER_PAGE_MAX);
+        paging::legacy(self, page, move |start| {
             let call = match &scope {
                 AssignableScope::Project(p) => Call::new(&ASSIGNABLE).query("project", p),
                 AssignableScope::Issue(i) => Call::new(&ASSIGNABLE).query("issueKey", i),
             };
             call.query_opt("query", query.as_ref())
                 .query("startAt", start)
-                .query("maxResults", USER_PAGE)
+                .query("maxResults", page)
         })
     }
 
     /// Members of a group (offset pages).
     pub fn group_members(&self, group: GroupRef, include_inactive: bool) -> Paged<User> {
+        let page = self.page_size(50);
         paging::offset(self, move |start| {
             let call = match &group {
                 GroupRef::Name(n) => Call::new(&GROUP_MEMBER).query("groupname", n),
@@ -251,18 +272,19 @@ impl AtlassianClient {
             };
             call.query("includeInactiveUsers", include_inactive)
                 .query("startAt", start)
-                .query("maxResults", 50)
+                .query("maxResults", page)
         })
     }
 
     /// Projects visible to the caller, optionally filtered by text (offset pages).
     pub fn projects(&self, query: Option<&str>) -> Paged<Project> {
         let query = query.map(str::to_owned);
+        let page = self.page_size(50);
         paging::offset(self, move |start| {
             Call::new(&PROJECT_SEARCH)
                 .query_opt("query", query.as_ref())
                 .query("startAt", start)
-                .query("maxResults", 50)
+                .query("maxResults", page)
         })
     }
 
@@ -279,11 +301,12 @@ impl AtlassianClient {
     /// Statuses, optionally of one project (by id), page by page.
     pub fn statuses(&self, project_id: Option<&str>) -> Paged<Status> {
         let project_id = project_id.map(str::to_owned);
+        let page = self.page_size(200);
         paging::offset(self, move |start| {
             Call::new(&STATUS_SEARCH)
                 .query_opt("projectId", project_id.as_ref())
                 .query("startAt", start)
-                .query("maxResults", 200)
+                .query("maxResults", page)
         })
     }
 

@@ -32,6 +32,17 @@ pub(crate) static ASSETS_WORKSPACE: Op = Op::get(
     "/rest/servicedeskapi/assets/workspace",
 );
 
+/// Every operation of this module (see [`super::operations`]).
+pub(crate) static OPS: &[&Op] = &[
+    &SERVICE_DESKS,
+    &REQUEST_TYPES,
+    &REQUEST_TYPE_FIELDS,
+    &CREATE_REQUEST,
+    &REQUEST_COMMENTS,
+    &ADD_REQUEST_COMMENT,
+    &ASSETS_WORKSPACE,
+];
+
 /// JSM page size (`limit`).
 const LIMIT: u64 = 50;
 
@@ -157,21 +168,23 @@ pub(crate) struct Workspace {
 impl AtlassianClient {
     /// All service desks (JSM pages).
     pub fn service_desks(&self) -> Paged<ServiceDesk> {
-        paging::jsm(self, |start| {
+        let page = self.page_size(LIMIT);
+        paging::jsm(self, move |start| {
             Call::new(&SERVICE_DESKS)
                 .query("start", start)
-                .query("limit", LIMIT)
+                .query("limit", page)
         })
     }
 
     /// Request types of a service desk (JSM pages).
     pub fn request_types(&self, service_desk_id: &str) -> Paged<RequestType> {
         let sd = service_desk_id.to_owned();
+        let page = self.page_size(LIMIT);
         paging::jsm(self, move |start| {
             Call::new(&REQUEST_TYPES)
                 .arg(sd.clone())
                 .query("start", start)
-                .query("limit", LIMIT)
+                .query("limit", page)
         })
     }
 
@@ -198,6 +211,7 @@ impl AtlassianClient {
     /// Comments of a request; `public_only` filters to customer-visible ones.
     pub fn request_comments(&self, key: &str, public_only: bool) -> Paged<RequestComment> {
         let key = key.to_owned();
+        let page = self.page_size(LIMIT);
         paging::jsm(self, move |start| {
             let call = Call::new(&REQUEST_COMMENTS).arg(key.clone());
             let call = if public_only {
@@ -205,7 +219,7 @@ impl AtlassianClient {
             } else {
                 call
             };
-            call.query("start", start).query("limit", LIMIT)
+            call.query("start", start).query("limit", page)
         })
     }
 

@@ -32,3 +32,37 @@ pub use jira_meta::*;
 pub use jsm::*;
 pub use paging::Paged;
 pub use retry::RetryPolicy;
+
+/// One REST operation the client can call: its metrics/tracing name, HTTP method and path
+/// template exactly as in Atlassian's OpenAPI document (Assets paths are relative to
+/// `/jsm/assets/workspace/{workspaceId}/v1`). For contract tests and documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationInfo {
+    /// Name used in metrics and tracing spans, e.g. `jira.issue_get`.
+    pub name: &'static str,
+    /// Upper-case HTTP method.
+    pub method: &'static str,
+    /// Path template, e.g. `/rest/api/3/issue/{issueIdOrKey}`.
+    pub path: &'static str,
+    /// Whether the path is relative to the Assets workspace base.
+    pub assets: bool,
+    /// Whether the client retries the call automatically.
+    pub idempotent: bool,
+}
+
+/// Every REST operation [`AtlassianClient`] and [`AssetsClient`] offer (the OAuth 2.0
+/// endpoints of [`OAuthApp`] are not REST operations and are not listed).
+pub fn operations() -> Vec<OperationInfo> {
+    let plain = jira::OPS.iter().chain(jira_meta::OPS).chain(jsm::OPS);
+    let info = |op: &&http::Op, assets: bool| OperationInfo {
+        name: op.name,
+        method: op.verb.as_str(),
+        path: op.path,
+        assets,
+        idempotent: op.idempotent,
+    };
+    plain
+        .map(|op| info(op, false))
+        .chain(assets::OPS.iter().map(|op| info(op, true)))
+        .collect()
+}

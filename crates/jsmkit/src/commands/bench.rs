@@ -6,7 +6,7 @@ use platform::store::scratch::{ScratchPostgres, scratch_sqlite};
 use platform::store::{Keyring, Store, StoreUrl, redact_url};
 
 use super::CliError;
-use crate::cli::BenchStoreArgs;
+use crate::cli::{BenchAssetsArgs, BenchStoreArgs};
 
 /// Store operations per second on a scratch SQLite file and a scratch PostgreSQL database.
 pub async fn store(args: BenchStoreArgs) -> Result<(), CliError> {
@@ -58,4 +58,29 @@ async fn run_on(url: &StoreUrl, opts: &BenchOptions) -> Result<BenchReport, CliE
         .with_context(|| format!("benchmarking {}", url.backend()))?;
     store.close().await;
     Ok(report)
+}
+
+/// Every Assets object of a simulated site streamed through the client.
+pub async fn assets_stream(args: BenchAssetsArgs) -> Result<(), CliError> {
+    let scale: atlassian_sim::Scale = args
+        .scale
+        .parse()
+        .map_err(|e| CliError::Config(format!("--scale {:?}: {e}", args.scale)))?;
+    if let Some(n) = args.page_size
+        && (n == 0 || n > 1000)
+    {
+        return Err(CliError::Config(format!(
+            "--page-size {n}: use a whole number from 1 to 1000"
+        )));
+    }
+    eprintln!("generating the {} site (seed {})…", args.scale, args.seed);
+    let report = atlassian_sim::bench_assets_stream(atlassian_sim::BenchAssetsOptions {
+        scale,
+        seed: args.seed,
+        page_size: args.page_size,
+    })
+    .await
+    .context("streaming the Assets objects")?;
+    println!("{report}");
+    Ok(())
 }

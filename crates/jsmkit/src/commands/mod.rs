@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod server;
+mod sim;
 
 use std::path::Path;
 
@@ -71,6 +72,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             server::serve(config, args.check_config).await
         }
         Command::Demo(args) => server::demo(opts, args).await,
+        Command::Sim(args) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            sim::run(args).await
+        }
         Command::Migrate => {
             let config = Config::load(opts)?;
             init_logging(&config)?;
@@ -96,6 +102,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = Config::load(opts)?;
             init_logging(&config)?;
             bench::store(args).await
+        }
+        Command::Bench(BenchCommand::AssetsStream(args)) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            bench::assets_stream(args).await
         }
     }
 }

@@ -71,11 +71,20 @@ pub async fn demo(opts: LoadOptions, args: DemoArgs) -> Result<(), CliError> {
         tracing::info!(path = %key_file.display(), "generated the demo's master key");
     }
     let store = open_store(&config).await?;
+    let sim =
+        super::sim::start(args.sim_listen, args.sim_seed, atlassian_sim::Scale::Small).await?;
     let banner = format!(
-        "jsmkit demo is running at http://{{addr}}/ (data in {}; stop with Ctrl-C)",
-        display_dir(dir)
+        "jsmkit demo is running at http://{{addr}}/ (data in {}; stop with Ctrl-C)\n\
+         Simulated Atlassian site (seed {}): {} (cloudId {})\n{}",
+        display_dir(dir),
+        args.sim_seed,
+        sim.base_url,
+        sim.cloud_id,
+        super::sim::users_table(&sim.users_summary())
     );
-    run(config, store, Some(banner)).await
+    let result = run(config, store, Some(banner)).await;
+    sim.shutdown().await;
+    result
 }
 
 fn display_dir(dir: &Path) -> String {
@@ -145,7 +154,11 @@ async fn run(config: Config, store: Store, banner: Option<String>) -> Result<(),
         let addr = listener
             .local_addr()
             .map_or_else(|_| config.server.listen.to_string(), |a| a.to_string());
-        println!("{}", b.replace("{addr}", &addr));
+        // Not println!: a closed stdout (a supervisor that stopped reading) must not stop
+        // the server.
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", b.replace("{addr}", &addr)).and_then(|()| out.flush());
     }
     web::serve(listener, router, stopped(stop_rx))
         .await

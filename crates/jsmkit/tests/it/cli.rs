@@ -19,6 +19,8 @@ fn every_command_has_help_with_an_example() {
         vec!["site", "list"],
         vec!["site", "purge"],
         vec!["bench", "store"],
+        vec!["bench", "assets-stream"],
+        vec!["sim"],
     ] {
         assert!(stdout(&top).contains(cmd[0]), "top help lacks {cmd:?}");
         let o = run(jsmkit(dir.path()).args(&cmd).arg("--help"));

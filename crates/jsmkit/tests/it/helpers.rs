@@ -69,20 +69,33 @@ pub fn start_demo(mut cmd: Command) -> Running {
     let addr = banner
         .split("http://")
         .nth(1)
-        .and_then(|rest| rest.split('/').next())
+        .and_then(|rest| rest.split(['/', ' ', ')']).next())
         .unwrap_or_else(|| panic!("no address in banner {banner:?}"))
         .to_string();
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
     Running { child, addr }
 }
 
 /// One HTTP/1.1 request; returns (status, headers lower-cased, body).
 pub fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    http_with(addr, method, path, "", body)
+}
+
+/// [`http`] with extra header lines (each ending in `\r\n`).
+pub fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra_headers: &str,
+    body: Option<&str>,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     let body = body.unwrap_or("");
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .expect("write");

@@ -49,3 +49,50 @@ fn demo_starts_with_no_setup_serves_and_stops_gracefully() {
         std::fs::read(dir.path().join("demo-data/master.key")).unwrap()
     );
 }
+
+#[test]
+fn sim_serves_a_seeded_site_and_writes_its_users() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = jsmkit(dir.path());
+    cmd.args([
+        "sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--seed",
+        "3",
+        "--users-json",
+        "users.json",
+    ]);
+    // The banner is the first line: "Atlassian simulator: site http://ADDR (cloudId …)…".
+    let sim = start_demo(cmd);
+    let users: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("users.json")).unwrap())
+            .unwrap();
+    let users = users.as_array().unwrap();
+    let roles: Vec<&str> = users.iter().map(|u| u["role"].as_str().unwrap()).collect();
+    for role in ["admin", "dispatcher", "technician", "viewer", "customer"] {
+        assert!(roles.contains(&role), "no {role} in {roles:?}");
+    }
+    for u in users {
+        let keys: Vec<&String> = u.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["accountId", "apiToken", "email", "role"]);
+    }
+    let admin = users.iter().find(|u| u["role"] == "admin").unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        admin["email"].as_str().unwrap(),
+        admin["apiToken"].as_str().unwrap()
+    ));
+    let (status, _, body) = http_with(
+        &sim.addr,
+        "GET",
+        "/rest/api/3/myself",
+        &format!("Authorization: Basic {auth}\r\n"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(admin["accountId"].as_str().unwrap()));
+    let (status, _, _) = http(&sim.addr, "GET", "/rest/api/3/myself", None);
+    assert_eq!(status, 401);
+}
