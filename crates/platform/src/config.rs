@@ -108,6 +108,34 @@ pub const SETTINGS: &[Setting] = &[
         sensitivity: Sensitivity::Secret,
     },
     Setting {
+        key: "oauth.client_id",
+        env: "JSMKIT_OAUTH_CLIENT_ID",
+        default: None,
+        doc: "Client id of the Atlassian OAuth 2.0 (3LO) app users sign in with; its callback URL is server.public_url + /oauth/callback. Without it nobody can sign in.",
+        sensitivity: Sensitivity::Plain,
+    },
+    Setting {
+        key: "oauth.client_secret",
+        env: "JSMKIT_OAUTH_CLIENT_SECRET",
+        default: None,
+        doc: "Secret of that OAuth app. Only from the environment: never put it in the file.",
+        sensitivity: Sensitivity::Secret,
+    },
+    Setting {
+        key: "oauth.auth_base",
+        env: "JSMKIT_OAUTH_AUTH_BASE",
+        default: Some("https://auth.atlassian.com"),
+        doc: "Atlassian's authorization server (the demo points it at the simulator).",
+        sensitivity: Sensitivity::Plain,
+    },
+    Setting {
+        key: "oauth.api_root",
+        env: "JSMKIT_OAUTH_API_ROOT",
+        default: Some("https://api.atlassian.com"),
+        doc: "Atlassian's API gateway (accessible resources, /me, /ex/jira/{cloudId}); the demo points it at the simulator.",
+        sensitivity: Sensitivity::Plain,
+    },
+    Setting {
         key: "log.format",
         env: "JSMKIT_LOG_FORMAT",
         default: Some("auto"),
@@ -124,7 +152,7 @@ pub const SETTINGS: &[Setting] = &[
 ];
 
 /// Keys that may be set only through the environment.
-const ENV_ONLY: &[&str] = &["secrets.key"];
+const ENV_ONLY: &[&str] = &["secrets.key", "oauth.client_secret"];
 
 /// Where a value came from, for messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,6 +211,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub secrets: SecretsConfig,
     pub log: LogConfig,
+    pub oauth: OAuthConfig,
     /// Environment variables that start with `JSMKIT_` but name no setting (likely typos);
     /// logged as warnings once logging is up.
     pub unknown_env: Vec<String>,
@@ -223,6 +252,26 @@ impl fmt::Debug for SecretsConfig {
         f.debug_struct("SecretsConfig")
             .field("key_file", &self.key_file)
             .field("key", &self.key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// The Atlassian OAuth 2.0 (3LO) app users sign in with (`platform::identity`).
+#[derive(Clone)]
+pub struct OAuthConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub auth_base: url::Url,
+    pub api_root: url::Url,
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("auth_base", &self.auth_base.as_str())
+            .field("api_root", &self.api_root.as_str())
             .finish()
     }
 }
@@ -343,6 +392,25 @@ impl Config {
                         Ok(s.trim().to_string())
                     }
                 })?,
+            },
+            oauth: OAuthConfig {
+                client_id: v.optional("oauth.client_id", |s| {
+                    let s = s.trim();
+                    if s.is_empty() || s.len() > 200 || s.chars().any(|c| c.is_control()) {
+                        Err("is not a client id; copy it from the app's settings in the Atlassian developer console".into())
+                    } else {
+                        Ok(s.to_string())
+                    }
+                })?,
+                client_secret: v.optional("oauth.client_secret", |s| {
+                    if s.trim().is_empty() {
+                        Err("is empty".into())
+                    } else {
+                        Ok(SecretString::from(s.trim().to_string()))
+                    }
+                })?,
+                auth_base: v.parse("oauth.auth_base", parse_public_url)?,
+                api_root: v.parse("oauth.api_root", parse_public_url)?,
             },
             unknown_env,
         })

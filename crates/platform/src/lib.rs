@@ -1,7 +1,10 @@
 //! Shared mechanisms of jsmkit: configuration, the app store (key-value + secrets),
 //! telemetry and the web shell. Apps depend on this crate; it depends on no app.
 
+pub mod audit;
 pub mod config;
+pub mod identity;
+pub mod permissions;
 pub mod store;
 pub mod telemetry;
 pub mod web;

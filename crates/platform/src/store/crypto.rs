@@ -54,6 +54,10 @@ pub enum KeyringError {
     Empty { path: String },
     #[error("key file {path} already exists; refusing to overwrite it")]
     Exists { path: String },
+    #[error(
+        "key file {path} is being changed by another `jsmkit secrets` command ({lock} exists; remove it if no such command is running)"
+    )]
+    Locked { path: String, lock: String },
     #[error("{origin} is not a valid key: {reason}")]
     InvalidKey { origin: String, reason: String },
     #[error("the system random number generator failed: {0}")]

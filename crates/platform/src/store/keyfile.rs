@@ -212,8 +212,42 @@ pub(crate) fn create(path: &Path) -> Result<(), KeyringError> {
     Ok(())
 }
 
+/// An exclusive claim on changing a key file: `<file>.lock`, created with `O_EXCL` and
+/// removed on drop, so two `jsmkit secrets` commands cannot lose each other's changes.
+struct KeyFileLock(PathBuf);
+
+impl KeyFileLock {
+    fn acquire(path: &Path) -> Result<Self, KeyringError> {
+        let mut lock = path.as_os_str().to_owned();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => Ok(KeyFileLock(lock)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(KeyringError::Locked {
+                path: path.display().to_string(),
+                lock: lock.display().to_string(),
+            }),
+            Err(source) => Err(KeyringError::Write {
+                path: lock.display().to_string(),
+                source,
+            }),
+        }
+    }
+}
+
+impl Drop for KeyFileLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 /// Appends a fresh key to `path` atomically (it becomes current); returns its id.
 pub(crate) fn append_key(path: &Path) -> Result<String, KeyringError> {
+    let _lock = KeyFileLock::acquire(path)?;
     let (text, _) = read_key_file(path)?;
     let ids: Vec<String> = parse_keys(path, text.expose_secret())?
         .into_iter()
@@ -237,6 +271,7 @@ pub(crate) fn remove_keys(
     path: &Path,
     keep: &HashSet<String>,
 ) -> Result<Vec<String>, KeyringError> {
+    let _lock = KeyFileLock::acquire(path)?;
     let (text, _) = read_key_file(path)?;
     let keys = parse_keys(path, text.expose_secret())?;
     let current = keys.last().map(|k| k.id.clone()).unwrap_or_default();
@@ -266,6 +301,21 @@ pub(crate) fn remove_keys(
 mod tests {
     use super::super::crypto::Keyring;
     use super::*;
+
+    #[test]
+    fn a_second_writer_is_refused_while_the_file_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        create(&path).unwrap();
+        let held = KeyFileLock::acquire(&path).unwrap();
+        let err = append_key(&path).unwrap_err();
+        assert!(matches!(err, KeyringError::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("k.lock"), "{err}");
+        assert!(remove_keys(&path, &HashSet::new()).is_err());
+        drop(held);
+        append_key(&path).unwrap();
+        assert!(!dir.path().join("k.lock").exists());
+    }
 
     #[test]
     fn key_file_generate_load_permissions() {

@@ -65,7 +65,7 @@ pub use metrics::{
 };
 pub use middleware::{CONTENT_SECURITY_POLICY, REQUEST_ID_HEADER, RequestId, current_request_id};
 pub use openapi::{AppInfo, OPENAPI_PATH, PlatformInfo, api_prefix};
-pub use pages::{NavItem, PageChrome, Section, VERSION, render};
+pub use pages::{NavItem, PageChrome, Section, UserChrome, VERSION, render};
 
 /// Settings of the web shell. The binary fills it from `platform::config`.
 #[derive(Clone, Debug)]

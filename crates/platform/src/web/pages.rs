@@ -127,6 +127,26 @@ pub struct PageChrome {
     pub home_current: bool,
     /// jsmkit's version, for the footer.
     pub version: &'static str,
+    /// The signed-in user (name and sign-out form), or `None` for a "Sign in" link.
+    pub user: Option<UserChrome>,
+}
+
+/// The signed-in user as the base layout shows them. `platform::identity::CurrentUser::chrome`
+/// builds it; pages pass it with [`PageChrome::with_user`].
+#[derive(Clone, Debug)]
+pub struct UserChrome {
+    /// Name shown in the header.
+    pub display_name: String,
+    /// The session's CSRF token: a hidden field of the sign-out form and, through
+    /// `hx-headers:inherited` on `<body>`, the `X-CSRF-Token` header of every htmx request.
+    pub csrf_token: String,
+}
+
+impl UserChrome {
+    /// The JSON object of the `hx-headers:inherited` attribute (askama escapes it).
+    pub fn hx_headers(&self) -> String {
+        serde_json::json!({ "X-CSRF-Token": self.csrf_token }).to_string()
+    }
 }
 
 impl PageChrome {
@@ -144,7 +164,15 @@ impl PageChrome {
                 .collect(),
             home_current: false,
             version: VERSION,
+            user: None,
         }
+    }
+
+    /// The same chrome for a signed-in user.
+    #[must_use]
+    pub fn with_user(mut self, user: Option<UserChrome>) -> Self {
+        self.user = user;
+        self
     }
 
     /// Chrome for the home page.

@@ -34,6 +34,13 @@ macro_rules! conformance {
 
 mod harness;
 
+mod audit_log;
+mod audit_pages;
+mod permissions_sim;
+
+mod identity;
+mod identity_sessions;
+
 mod store_admin;
 mod store_bench;
 mod store_crash;
