@@ -5,9 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use platform::audit;
 use platform::config::{Config, LoadOptions};
+use platform::identity::{self, AuthContext, OAuthSettings};
+use platform::permissions::{Authorizer, protect_with_access};
 use platform::store::{Keyring, Store};
 use platform::web::{self, AppRoutes, ReadinessCheck, WebConfig};
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -32,7 +36,7 @@ pub async fn serve(config: Config, check_only: bool) -> Result<(), CliError> {
         store.close().await;
         return Ok(());
     }
-    run(config, store, None).await
+    run(config, store, None, None).await
 }
 
 pub async fn demo(opts: LoadOptions, args: DemoArgs) -> Result<(), CliError> {
@@ -82,7 +86,18 @@ pub async fn demo(opts: LoadOptions, args: DemoArgs) -> Result<(), CliError> {
         sim.cloud_id,
         super::sim::users_table(&sim.users_summary())
     );
-    let result = run(config, store, Some(banner)).await;
+    // Sign-in goes through the simulator's consent page, as the real flow would through
+    // Atlassian's; its demo OAuth client accepts any loopback redirect URI.
+    let sim_url = url::Url::parse(&sim.base_url).context("simulator URL")?;
+    let oauth = OAuthSettings {
+        client_id: "jsmkit-demo".into(),
+        client_secret: SecretString::from("jsmkit-demo-secret"),
+        auth_base: sim_url.clone(),
+        api_root: sim_url.clone(),
+        // Replaced in `run` once the listener's real address is known.
+        redirect_uri: identity::callback_url(&sim_url),
+    };
+    let result = run(config, store, Some(banner), Some(oauth)).await;
     sim.shutdown().await;
     result
 }
@@ -108,26 +123,86 @@ impl ReadinessCheck for StoreReady {
 }
 
 /// The apps mounted in this build. Each app crate contributes its routes as it lands.
-fn apps(_store: &Store) -> Vec<AppRoutes> {
+fn apps(_store: &Store, _auth: Option<&AuthContext>) -> Vec<AppRoutes> {
     Vec::new()
 }
 
-async fn run(config: Config, store: Store, banner: Option<String>) -> Result<(), CliError> {
+/// How users sign in: the OAuth app from the configuration (`oauth.*`), or the one `demo`
+/// passes (the simulator's). Without one nobody can sign in, which is logged loudly.
+fn auth_context(
+    config: &Config,
+    store: &Store,
+    web_config: &WebConfig,
+    public_url: &url::Url,
+    oauth: Option<OAuthSettings>,
+) -> Result<Option<AuthContext>, CliError> {
+    let settings = match oauth {
+        Some(mut given) => {
+            given.redirect_uri = identity::callback_url(public_url);
+            Some(given)
+        }
+        None => OAuthSettings::from_config(config, public_url),
+    };
+    let Some(settings) = settings else {
+        tracing::warn!(
+            "oauth.client_id / JSMKIT_OAUTH_CLIENT_SECRET are not set: nobody can sign in"
+        );
+        return Ok(None);
+    };
+    AuthContext::new(store.clone(), &settings, web_config)
+        .map(Some)
+        .map_err(|e| CliError::Config(e.to_string()))
+}
+
+/// Pages of the platform itself: signing in and out, and the admin settings that exist so far.
+fn platform_pages(store: &Store, auth: Option<&AuthContext>) -> axum::Router {
+    let Some(auth) = auth else {
+        return axum::Router::new();
+    };
+    let audit = audit::router(audit::AuditState {
+        log: audit::AuditLog::new(store.clone()),
+        authorizer: Authorizer::new(store.clone()),
+    });
+    identity::routes(auth).merge(protect_with_access(audit, auth))
+}
+
+async fn run(
+    config: Config,
+    store: Store,
+    banner: Option<String>,
+    oauth: Option<OAuthSettings>,
+) -> Result<(), CliError> {
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+    let local = listener
+        .local_addr()
+        .context("server.listen: no local address")?;
+    // The URL users reach us at: configured, or this listener's own address.
+    let public_url = match &config.server.public_url {
+        Some(u) => u.clone(),
+        None => url::Url::parse(&format!("http://{local}"))
+            .with_context(|| format!("server.listen: {local} gives no URL"))?,
+    };
+    if config.server.public_url.is_none() && local.ip().is_unspecified() {
+        tracing::warn!(
+            "server.listen is a wildcard address; set server.public_url so sign-in can send users back here"
+        );
+    }
     let web_config = WebConfig {
         body_limit_bytes: config.server.body_limit_bytes,
         request_timeout: config.server.request_timeout,
         assets_dir: config.server.assets_dir.clone(),
         public_url: config.server.public_url.clone(),
     };
+    let auth = auth_context(&config, &store, &web_config, &public_url, oauth)?;
     let metrics = web::install_metrics_recorder();
-    let router = web::shell_router(
+    let router = web::shell_router_with(
         &web_config,
         Arc::new(StoreReady(store.clone())),
-        apps(&store),
+        apps(&store, auth.as_ref()),
+        platform_pages(&store, auth.as_ref()),
     );
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
     let metrics_listener = match config.server.metrics_listen {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -151,9 +226,7 @@ async fn run(config: Config, store: Store, banner: Option<String>) -> Result<(),
     let metrics_task = metrics_listener
         .map(|l| tokio::spawn(web::serve_metrics(l, metrics, stopped(stop_rx.clone()))));
     if let Some(b) = banner {
-        let addr = listener
-            .local_addr()
-            .map_or_else(|_| config.server.listen.to_string(), |a| a.to_string());
+        let addr = local.to_string();
         // Not println!: a closed stdout (a supervisor that stopped reading) must not stop
         // the server.
         use std::io::Write as _;

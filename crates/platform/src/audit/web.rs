@@ -15,7 +15,9 @@ use serde::Deserialize;
 use super::entry::{Action, Actor, NewEntry, Outcome};
 use super::log::{AuditError, AuditFilter, AuditLog, MAX_PAGE};
 use crate::permissions::{AccessContext, Authorizer, Requirement, platform_ns};
-use crate::web::{ApiError, FieldErrors, HtmlError, PageChrome, Section, current_request_id};
+use crate::web::{
+    ApiError, FieldErrors, HtmlError, PageChrome, Section, UserChrome, current_request_id,
+};
 
 /// Path of the list page.
 pub const AUDIT_PATH: &str = "/settings/audit";
@@ -236,13 +238,15 @@ fn audit_failure(err: AuditError) -> ApiError {
 async fn list_page(
     State(st): State<AuditState>,
     ctx: AccessContext,
+    user: Option<axum::Extension<UserChrome>>,
     query: Result<Query<AuditForm>, QueryRejection>,
 ) -> Result<Response, HtmlError> {
     ctx.require(&st.authorizer, &Requirement::AppAdmin(platform_ns()))
         .await?;
     let Query(form) = query.map_err(ApiError::from)?;
     let mut page = ListPage {
-        chrome: PageChrome::new("Audit log", Some(Section::Settings)),
+        chrome: PageChrome::new("Audit log", Some(Section::Settings))
+            .with_user(user.map(|axum::Extension(u)| u)),
         csv_href: href(AUDIT_CSV_PATH, &form, None),
         form,
         errors: FieldErrors::new(),

@@ -49,4 +49,4 @@ pub use types::{
     Denied, DenyReason, Grant, InvalidKey, JiraCheckError, Principal, ProjectKey, ProjectRole,
     Requirement, Role, Via, validate_permission_key,
 };
-pub use web::AccessContext;
+pub use web::{AccessContext, protect_with_access};

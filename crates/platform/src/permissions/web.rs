@@ -14,6 +14,7 @@ use axum::response::Response;
 use super::jira::JiraPermissions;
 use super::types::{Denied, DenyReason, Principal, Requirement};
 use super::{Authorizer, Grant};
+use crate::identity::{AuthContext, CurrentUser};
 use crate::store::SiteId;
 use crate::web::{ApiError, HtmlError, error_response_for_path};
 
@@ -79,5 +80,48 @@ impl From<Denied> for ApiError {
 impl From<Denied> for HtmlError {
     fn from(denied: Denied) -> Self {
         HtmlError(denied.into())
+    }
+}
+
+/// Applies sign-in and access to a router of signed-in pages and APIs: every request needs a
+/// session ([`identity::protect`](crate::identity::protect): anonymous pages go to `/login`,
+/// APIs get 401, state-changing requests are CSRF-checked), and handlers get an
+/// [`AccessContext`] whose Jira handle acts as the signed-in user with their own OAuth token,
+/// so Jira's permissions apply to everything the app asks on their behalf.
+pub fn protect_with_access<S>(router: axum::Router<S>, auth: &AuthContext) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let with_access = router.layer(axum::middleware::from_fn_with_state(
+        auth.clone(),
+        insert_access,
+    ));
+    crate::identity::protect(with_access, auth)
+}
+
+async fn insert_access(
+    axum::extract::State(auth): axum::extract::State<AuthContext>,
+    user: CurrentUser,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let client = atlassian::client::AtlassianClient::oauth(
+        auth.api_root(),
+        user.site.as_str(),
+        auth.token_source(&user),
+    )
+    .and_then(atlassian::client::ClientBuilder::build);
+    match client {
+        Ok(client) => {
+            // What the layout shows of the signed-in user, for pages behind this layer.
+            req.extensions_mut().insert(user.chrome());
+            req.extensions_mut().insert(AccessContext {
+                site: user.site.clone(),
+                principal: Principal::from(&user),
+                jira: Arc::new(client),
+            });
+            next.run(req).await
+        }
+        Err(e) => error_response_for_path(req.uri().path(), ApiError::internal(e)),
     }
 }

@@ -269,7 +269,9 @@ impl SecurityHeaders {
             ),
             (
                 header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
+                // `same-origin`, not `no-referrer`: under no-referrer browsers send
+                // `Origin: null` on form POSTs, which would defeat the CSRF origin check.
+                HeaderValue::from_static("same-origin"),
             ),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (

@@ -9,7 +9,7 @@
 //!   ([`install_metrics_recorder`], [`serve_metrics`] on a separate listener), a body limit
 //!   (413), a request timeout (503 `request_timeout`), panics turned into 500s, and security
 //!   headers (a strict [`CONTENT_SECURITY_POLICY`] without `unsafe-inline`, `nosniff`,
-//!   `no-referrer`, `DENY` framing, COOP, a minimal `Permissions-Policy`, HSTS when
+//!   `Referrer-Policy: same-origin`, `DENY` framing, COOP, a minimal `Permissions-Policy`, HSTS when
 //!   `public_url` is https). Handlers may set any of these headers themselves; theirs wins.
 //! - **One error shape** for every JSON API: [`ApiError`] (`{"error": {"code", "message",
 //!   "fields"}}`), [`FieldErrors`] for validation, [`Json`]/[`Query`]/[`Path`] extractors
@@ -156,6 +156,17 @@ pub fn shell_router(
     readiness: Arc<dyn ReadinessCheck>,
     apps: Vec<AppRoutes>,
 ) -> Router {
+    shell_router_with(cfg, readiness, apps, Router::new())
+}
+
+/// [`shell_router`] plus `platform_pages`: pages of the platform itself that belong to no
+/// app section (sign-in, settings such as the audit log), served inside the same middleware.
+pub fn shell_router_with(
+    cfg: &WebConfig,
+    readiness: Arc<dyn ReadinessCheck>,
+    apps: Vec<AppRoutes>,
+    platform_pages: Router,
+) -> Router {
     if let Err(problem) = check_assets(&cfg.assets_dir) {
         tracing::warn!("{problem}");
     }
@@ -191,6 +202,7 @@ pub fn shell_router(
         .merge(openapi::document_route(&doc))
         .merge(pages::shell_pages(&enabled, &placeholders))
         .merge(app_pages)
+        .merge(platform_pages)
         .merge(assets::static_router(&cfg.assets_dir))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(

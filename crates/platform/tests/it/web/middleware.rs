@@ -126,7 +126,7 @@ fn assert_security_headers(reply: &Reply, what: &str) {
             .contains("unsafe-inline")
     );
     assert_eq!(reply.header("x-content-type-options"), "nosniff", "{what}");
-    assert_eq!(reply.header("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(reply.header("referrer-policy"), "same-origin", "{what}");
     assert_eq!(reply.header("x-frame-options"), "DENY", "{what}");
     assert_eq!(
         reply.header("cross-origin-opener-policy"),
