@@ -47,7 +47,6 @@ test("navigation marks the current section and every section page renders", asyn
     ["TechDesk", "/techdesk"],
     ["DispatchDesk", "/dispatch"],
     ["Assets to SQL", "/assets-sql"],
-    ["Settings", "/settings"],
   ]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
     await page.waitForURL((u) => u.pathname === path);
@@ -55,6 +54,10 @@ test("navigation marks the current section and every section page renders", asyn
     assert.equal(await active.textContent().then((t) => t.trim()), name);
     assert.equal(await page.locator("main h1").count(), 1);
   }
+  // Settings is admin-only: anonymous visitors are sent to sign in first.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await page.waitForURL((u) => u.pathname === "/login");
+  assert.equal(new URL(page.url()).searchParams.get("next"), "/settings");
   assert.deepEqual(problems, []);
 });
 

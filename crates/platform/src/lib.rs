@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod identity;
 pub mod permissions;
+pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use platform::audit;
 use platform::config::{Config, LoadOptions};
 use platform::identity::{self, AuthContext, OAuthSettings};
-use platform::permissions::{Authorizer, protect_with_access};
+use platform::permissions::protect_with_access;
+use platform::settings;
 use platform::store::{Keyring, Store};
-use platform::web::{self, AppRoutes, ReadinessCheck, WebConfig};
+use platform::web::{self, AppRoutes, ReadinessCheck, Section, WebConfig};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -123,8 +123,15 @@ impl ReadinessCheck for StoreReady {
 }
 
 /// The apps mounted in this build. Each app crate contributes its routes as it lands.
-fn apps(_store: &Store, _auth: Option<&AuthContext>) -> Vec<AppRoutes> {
-    Vec::new()
+/// The Settings section (admins, roles, credentials, audit log) replaces its placeholder
+/// when users can sign in.
+fn apps(store: &Store, auth: Option<&AuthContext>) -> Vec<AppRoutes> {
+    let mut apps = Vec::new();
+    if let Some(auth) = auth {
+        let pages = settings::router(settings::SettingsState::new(store.clone()));
+        apps.push(AppRoutes::new(Section::Settings).pages(protect_with_access(pages, auth)));
+    }
+    apps
 }
 
 /// How users sign in: the OAuth app from the configuration (`oauth.*`), or the one `demo`
@@ -154,16 +161,10 @@ fn auth_context(
         .map_err(|e| CliError::Config(e.to_string()))
 }
 
-/// Pages of the platform itself: signing in and out, and the admin settings that exist so far.
-fn platform_pages(store: &Store, auth: Option<&AuthContext>) -> axum::Router {
-    let Some(auth) = auth else {
-        return axum::Router::new();
-    };
-    let audit = audit::router(audit::AuditState {
-        log: audit::AuditLog::new(store.clone()),
-        authorizer: Authorizer::new(store.clone()),
-    });
-    identity::routes(auth).merge(protect_with_access(audit, auth))
+/// Pages of the platform itself outside every section: signing in and out. (The settings
+/// pages, audit log included, are the Settings section's, see [`apps`].)
+fn platform_pages(auth: Option<&AuthContext>) -> axum::Router {
+    auth.map(identity::routes).unwrap_or_default()
 }
 
 async fn run(
@@ -201,7 +202,7 @@ async fn run(
         &web_config,
         Arc::new(StoreReady(store.clone())),
         apps(&store, auth.as_ref()),
-        platform_pages(&store, auth.as_ref()),
+        platform_pages(auth.as_ref()),
     );
     let metrics_listener = match config.server.metrics_listen {
         Some(addr) => Some(

@@ -227,10 +227,14 @@ pub(crate) fn inverted(ms: i64) -> String {
     format!("{:013}", MAX_MS - ms.clamp(0, MAX_MS))
 }
 
-/// A new id for an entry at `ms`: `<13-digit inverted ms>-<16 hex random>`.
+/// A new id for an entry at `ms`: `<13-digit inverted ms>-<8 hex inverted sequence><8 hex
+/// random>`. The process-wide sequence keeps entries recorded in the same millisecond in
+/// newest-first order too; the random part keeps ids of several instances apart.
 pub(crate) fn new_id(ms: i64) -> String {
-    let random = uuid::Uuid::new_v4().as_u128() as u64;
-    format!("{}-{random:016x}", inverted(ms))
+    static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let random = uuid::Uuid::new_v4().as_u128() as u32;
+    format!("{}-{:08x}{random:08x}", inverted(ms), u32::MAX - seq)
 }
 
 /// Cuts `s` to at most `max` characters and drops control characters other than tab.

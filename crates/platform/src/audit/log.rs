@@ -137,7 +137,7 @@ impl Position {
 /// The audit log of every site. Cheap to clone. There is no update or delete: entries are
 /// written once (a write never replaces a key) and leave only through [`AuditLog::purge`].
 ///
-/// Keys are `audit:<id>` with `id = <13-digit (9999999999999 - ms)>-<16 hex random>`: the
+/// Keys are `audit:<id>` with `id = <13-digit (9999999999999 - ms)>-<8 hex inverted sequence><8 hex random>`: the
 /// store lists keys in ascending byte order, so inverting the time makes a plain prefix
 /// query return the newest entries first, and paging forward goes back in time.
 #[derive(Clone, Debug)]

@@ -130,3 +130,11 @@ fn form_validation_reports_each_field() {
     assert_eq!(ok.filter.outcome, Some(Outcome::Denied));
     assert_eq!(ok.limit, 50);
 }
+
+#[test]
+fn ids_of_the_same_millisecond_stay_newest_first() {
+    let first = new_id(1_700_000_000_000);
+    let second = new_id(1_700_000_000_000);
+    assert!(second < first, "{second} should sort before {first}");
+    assert_eq!(first.len(), second.len());
+}

@@ -37,6 +37,7 @@ mod harness;
 mod audit_log;
 mod audit_pages;
 mod permissions_sim;
+mod settings_pages;
 
 mod identity;
 mod identity_sessions;
