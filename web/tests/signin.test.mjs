@@ -44,6 +44,10 @@ test("an admin signs in through the simulator and reaches the audit log", async 
   await signInAs("admin@irwell-field.example", "/settings/audit");
   assert.equal(await page.locator("main h1").count(), 1);
   assert.match(await page.locator("main h1").innerText(), /audit/i);
+  // The sign-in itself is the newest audit entry.
+  const log = await page.locator("main").innerText();
+  assert.match(log, /sign_in/);
+  assert.match(log, /Alex Morgan/);
   // The layout shows who is signed in, with a sign-out form carrying the CSRF token.
   assert.match(await page.locator("header").innerText(), /Alex Morgan/);
   const hxHeaders = await page.locator("body").getAttribute("hx-headers:inherited");

@@ -18,7 +18,7 @@ use super::session::{
     NewSession, SESSION_COOKIE, clear_cookie, cookie_value, parse_session_cookie, random_string,
     set_cookie, sha256_hex,
 };
-use super::{AuthContext, Failure, MaybeUser, SCOPES};
+use super::{AuthContext, CurrentUser, Failure, MaybeUser, SCOPES};
 use crate::store::SiteId;
 use crate::web::{ApiError, HtmlError, PageChrome, render};
 
@@ -347,6 +347,7 @@ async fn complete(
         .await
         .map_err(internal)?;
     tracing::info!(site = %user.site, session = %user.session_id, "signed in");
+    record(auth, &user, crate::audit::Action::SIGN_IN).await;
     let next = safe_next(next).unwrap_or_else(|| "/".to_owned());
     let mut response = redirect(StatusCode::SEE_OTHER, &next);
     add_cookie(
@@ -557,6 +558,7 @@ pub(crate) async fn logout(
             .await
             .map_err(internal)?;
         tracing::info!(site = %user.site, session = %user.session_id, "signed out");
+        record(&auth, &user, crate::audit::Action::SIGN_OUT).await;
     }
     Ok(signed_out(&auth, LoginReason::SignedOut))
 }
@@ -572,8 +574,30 @@ pub(crate) async fn logout_everywhere(
             .await
             .map_err(internal)?;
         tracing::info!(site = %user.site, sessions = n, "signed out everywhere");
+        record(&auth, &user, crate::audit::Action::SIGN_OUT).await;
     }
     Ok(signed_out(&auth, LoginReason::SignedOutEverywhere))
+}
+
+/// Records a sign-in or sign-out in the site's audit log. A failure to record is logged and
+/// does not stop the user (the session change already happened).
+async fn record(auth: &AuthContext, user: &CurrentUser, action: crate::audit::Action) {
+    let entry = crate::audit::NewEntry {
+        actor: crate::audit::Actor {
+            kind: crate::audit::ActorKind::User,
+            id: user.account_id.clone(),
+            display: user.display_name.clone(),
+        },
+        action,
+        target: "session".to_owned(),
+        detail: serde_json::Value::Null,
+        outcome: crate::audit::Outcome::Ok,
+        request_id: crate::web::current_request_id().map(|r| r.as_str().to_owned()),
+    };
+    let log = crate::audit::AuditLog::new(auth.store().clone());
+    if let Err(e) = log.record(&user.site, entry).await {
+        tracing::warn!(site = %user.site, error = %e, "could not record the sign-in in the audit log");
+    }
 }
 
 #[cfg(test)]
