@@ -29,7 +29,7 @@ pub use model::{
     AssetObject, AssetsWorkspace, AttrKind, AttributeDef, DefaultType, ObjectSchema, ObjectType,
     ReferenceType, StatusCategory, StatusType, Val,
 };
-pub use routes::{AssetsState, MAX_PAGE, router};
+pub use routes::{AssetsState, ConnectedTickets, MAX_PAGE, router};
 pub use seed::seed;
 
 /// How much data [`seed`] generates: the simulator's own [`crate::seed::Scale`]

@@ -37,6 +37,16 @@ struct Inner {
     ws: AssetsWorkspace,
     cloud_id: String,
     site_url: String,
+    connected: std::sync::OnceLock<Arc<dyn ConnectedTickets>>,
+}
+
+/// The Jira side of `/objectconnectedtickets/{objectId}/tickets`: the issues whose Assets
+/// field links an object, as a given user may see them.
+pub trait ConnectedTickets: Send + Sync + std::fmt::Debug {
+    /// `(issue key, Ticket JSON)` for every issue `account_id` may browse that links
+    /// object `object_id` of workspace `workspace_id`, in key order.
+    fn tickets(&self, account_id: &str, workspace_id: &str, object_id: u64)
+    -> Vec<(String, Value)>;
 }
 
 impl AssetsState {
@@ -52,8 +62,14 @@ impl AssetsState {
                 ws,
                 cloud_id: cloud_id.into(),
                 site_url: site_url.into().trim_end_matches('/').to_owned(),
+                connected: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Connects the Jira side once the Jira model exists (a second call is ignored).
+    pub fn connect_tickets(&self, source: Arc<dyn ConnectedTickets>) {
+        let _ = self.inner.connected.set(source);
     }
     /// The workspace.
     pub fn workspace(&self) -> &AssetsWorkspace {
@@ -436,7 +452,22 @@ async fn statuses(
 async fn tickets(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-object:jira")?;
     let o = find_object(ws, &user, &p)?;
+    let found = st
+        .inner
+        .connected
+        .get()
+        .map(|c| c.tickets(&user.account_id, &ws.workspace_id, u64::from(o.id)))
+        .unwrap_or_default();
+    // A query that finds the same issues, built like every JQL in the workspace: through
+    // the escaping builder. No connected issue: a query that matches none.
+    use atlassian::jql::Field;
+    let keys: Vec<String> = found.iter().map(|(k, _)| k.clone()).collect();
+    let query = match Field::Key.is_in(keys) {
+        Ok(clause) => atlassian::jql::Query::from(clause).to_jql(),
+        Err(_) => atlassian::jql::Query::from(Field::Key.is_empty()).to_jql(),
+    };
+    let tickets: Vec<Value> = found.into_iter().map(|(_, t)| t).collect();
     Ok(Json(
-        json!({"tickets": [], "allTicketsQuery": format!("issueFunction in assetsObject(\"objectId = {}\")", o.id)}),
+        json!({"tickets": tickets, "allTicketsQuery": query.as_str()}),
     ))
 }

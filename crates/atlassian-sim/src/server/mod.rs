@@ -162,8 +162,12 @@ pub fn build_state(cfg: &SimConfig, base_url: &str) -> AppState {
         .admin_token
         .clone()
         .unwrap_or_else(|| format!("sim-admin-{}", rng.hex(12)));
+    let model = Arc::new(RwLock::new(model));
+    if let Some(a) = &assets {
+        a.connect_tickets(Arc::new(sim::JiraConnectedTickets(Arc::clone(&model))));
+    }
     AppState {
-        model: Arc::new(RwLock::new(model)),
+        model,
         oauth: Arc::new(std::sync::Mutex::new(oauth::OAuthState::new(
             cfg.oauth_clients.clone(),
             cfg.seed,

@@ -108,3 +108,75 @@ pub async fn technicians(State(state): State<AppState>) -> Response {
 pub async fn clock(State(state): State<AppState>) -> Response {
     Json(json!({"now": crate::clock::jira_time(state.clock.now())})).into_response()
 }
+
+/// The Jira side of Assets' connected tickets: issues whose Assets field
+/// (`customfield_10060`) links an object, filtered by what the caller may browse.
+#[derive(Debug)]
+pub(super) struct JiraConnectedTickets(pub(super) std::sync::Arc<std::sync::RwLock<Model>>);
+
+impl assets::ConnectedTickets for JiraConnectedTickets {
+    fn tickets(
+        &self,
+        account_id: &str,
+        workspace_id: &str,
+        object_id: u64,
+    ) -> Vec<(String, serde_json::Value)> {
+        let m = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Jira Cloud renders the object id as a string ("objectId": "88").
+        let object_id = object_id.to_string();
+        let links = |value: &serde_json::Value| {
+            value.as_array().is_some_and(|refs| {
+                refs.iter().any(|r| {
+                    r["workspaceId"].as_str() == Some(workspace_id)
+                        && r["objectId"].as_str() == Some(object_id.as_str())
+                })
+            })
+        };
+        let base = m.site.url.trim_end_matches('/').to_owned();
+        let mut found: Vec<(String, serde_json::Value)> = m
+            .issues
+            .iter()
+            .filter(|i| i.custom.get("customfield_10060").is_some_and(links))
+            .filter(|i| m.can_browse(account_id, i))
+            .map(|i| {
+                let status = m.statuses.get(&i.status);
+                let (_, _, color, _) = status.map_or(
+                    crate::model::Category::New.parts(),
+                    |s| s.category.parts(),
+                );
+                let kind = m.issue_types.get(&i.issue_type);
+                let priority = m.priorities.iter().find(|p| p.id == i.priority);
+                let ticket = json!({
+                    "workspaceId": workspace_id,
+                    "globalId": format!("ari:cloud:jira:{}:issue/{}", m.site.cloud_id, i.id),
+                    "key": i.key,
+                    "id": i.id,
+                    "reporter": m.user(&i.reporter).map_or(i.reporter.as_str(), |u| u.display_name.as_str()),
+                    "created": i.created.to_string(),
+                    "updated": i.updated.to_string(),
+                    "title": i.summary,
+                    "status": {
+                        "name": status.map_or("", |s| s.name.as_str()),
+                        "description": status.map_or("", |s| s.description.as_str()),
+                        "colorName": color,
+                    },
+                    "type": {
+                        "name": kind.map_or("", |t| t.name.as_str()),
+                        "description": kind.map_or("", |t| t.description.as_str()),
+                        "iconUrl": format!("{base}/images/icons/issuetypes/{}.svg", i.issue_type),
+                    },
+                    "priority": {
+                        "name": priority.map_or("", |p| p.name.as_str()),
+                        "iconUrl": format!("{base}/images/icons/priorities/{}.svg", i.priority),
+                    },
+                });
+                (i.key.clone(), ticket)
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+}

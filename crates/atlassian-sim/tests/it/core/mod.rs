@@ -1,6 +1,7 @@
 //! Tests of the simulator core: seed, JQL, HTTP routes, auth, paging, OAuth, faults.
 
 mod api;
+mod connected;
 mod jql;
 mod oauth_faults;
 
