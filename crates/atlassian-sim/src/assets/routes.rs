@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::aql::{Evaluator, SearchContext, parse};
 use super::json::Render;
-use super::model::{AssetObject, AssetsWorkspace};
+use super::model::{AssetObject, AssetsWorkspace, ObjectSchema, ObjectType};
 use super::time::now_ms;
 use crate::principal::{AuthMethod, AuthedUser};
 use crate::server::routes::RouteTable;
@@ -236,9 +236,7 @@ async fn schema_list(
 
 async fn schema_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-schema:jira")?;
-    let id = id_param(&p, "Object schema")?;
-    let s = ws.schema(id).ok_or_else(|| not_found("Object schema"))?;
-    readable_schema(ws, &user, id)?;
+    let s = find_schema(ws, &user, &p)?;
     Ok(Json(render(&st).schema(s)))
 }
 
@@ -250,9 +248,7 @@ async fn schema_attributes(
 ) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-attribute:jira")?;
     let q = page_q(q)?;
-    let id = id_param(&p, "Object schema")?;
-    ws.schema(id).ok_or_else(|| not_found("Object schema"))?;
-    readable_schema(ws, &user, id)?;
+    let id = find_schema(ws, &user, &p)?.id;
     let needle = q.query.unwrap_or_default().to_lowercase();
     let out: Vec<Value> = ws
         .attributes
@@ -269,9 +265,7 @@ async fn schema_attributes(
 
 async fn schema_types(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-type:jira")?;
-    let id = id_param(&p, "Object schema")?;
-    ws.schema(id).ok_or_else(|| not_found("Object schema"))?;
-    readable_schema(ws, &user, id)?;
+    let id = find_schema(ws, &user, &p)?.id;
     let out: Vec<Value> = ws
         .types
         .iter()
@@ -283,10 +277,7 @@ async fn schema_types(State(st): State<AssetsState>, c: Caller, p: Params) -> Re
 
 async fn type_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-type:jira")?;
-    let t = ws
-        .object_type(id_param(&p, "Object type")?)
-        .ok_or_else(|| not_found("Object type"))?;
-    readable_schema(ws, &user, t.schema_id).map_err(|_| not_found("Object type"))?;
+    let t = find_type(ws, &user, &p)?;
     Ok(Json(render(&st).object_type(t)))
 }
 
@@ -298,10 +289,7 @@ async fn type_attributes(
 ) -> Res {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-attribute:jira")?;
     let q = page_q(q)?;
-    let t = ws
-        .object_type(id_param(&p, "Object type")?)
-        .ok_or_else(|| not_found("Object type"))?;
-    readable_schema(ws, &user, t.schema_id).map_err(|_| not_found("Object type"))?;
+    let t = find_type(ws, &user, &p)?;
     let needle = q.query.unwrap_or_default().to_lowercase();
     let own_only = q.exclude_parent_attributes.unwrap_or(false);
     let mut attrs: Vec<_> = ws
@@ -325,6 +313,31 @@ async fn type_attributes(
             .map(|a| render(&st).attribute(a))
             .collect(),
     )))
+}
+
+/// The object schema named by the `id` path parameter, if the caller may read it.
+fn find_schema<'a>(
+    ws: &'a AssetsWorkspace,
+    user: &AuthedUser,
+    p: &Params,
+) -> Result<&'a ObjectSchema, ApiError> {
+    let id = id_param(p, "Object schema")?;
+    let s = ws.schema(id).ok_or_else(|| not_found("Object schema"))?;
+    readable_schema(ws, user, id)?;
+    Ok(s)
+}
+
+/// The object type named by the `id` path parameter, if the caller may read its schema.
+fn find_type<'a>(
+    ws: &'a AssetsWorkspace,
+    user: &AuthedUser,
+    p: &Params,
+) -> Result<&'a ObjectType, ApiError> {
+    let t = ws
+        .object_type(id_param(p, "Object type")?)
+        .ok_or_else(|| not_found("Object type"))?;
+    readable_schema(ws, user, t.schema_id).map_err(|_| not_found("Object type"))?;
+    Ok(t)
 }
 
 fn find_object<'a>(
