@@ -28,11 +28,13 @@ export async function startDemo() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs = [];
+  const stdout = [];
   createInterface({ input: child.stderr }).on("line", (l) => logs.push(l));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jsmkit demo did not start:\n${logs.join("\n")}`)), 60_000);
     child.on("exit", (code) => reject(new Error(`jsmkit demo exited with ${code}:\n${logs.join("\n")}`)));
     createInterface({ input: child.stdout }).on("line", (line) => {
+      stdout.push(line);
       const m = line.match(/http:\/\/[0-9.:]+\//);
       if (m) {
         clearTimeout(timer);
@@ -43,6 +45,8 @@ export async function startDemo() {
   return {
     url,
     logs,
+    // Every line the demo printed (its banner: simulator URL and demo users with API tokens).
+    stdout,
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.on("exit", r)));

@@ -4,7 +4,9 @@
 //!
 //! The site is generated deterministically from a seed ([`seed`]), served over HTTP by
 //! [`server::start`], and supports JQL ([`jql`]), basic and OAuth auth, documented paging,
-//! permissions and seeded fault injection ([`faults`]).
+//! permissions and seeded fault injection ([`faults`]). Optional extra sites
+//! ([`server::sites`]) put several independently seeded sites behind one account system and
+//! API gateway.
 
 pub mod assets;
 pub mod bench;
@@ -17,8 +19,9 @@ pub mod principal;
 pub mod rng;
 pub mod seed;
 pub mod server;
+pub mod testkit;
 
 pub use bench::{AssetsStreamReport, BenchAssetsOptions, bench_assets_stream};
 pub use faults::FaultConfig;
 pub use seed::{Scale, UserSummary};
-pub use server::{SimConfig, SimHandle, served_operations, start};
+pub use server::{ExtraSite, ExtraSiteHandle, SimConfig, SimHandle, served_operations, start};

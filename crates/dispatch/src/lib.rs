@@ -1,1 +1,23 @@
-//! placeholder
+//! DispatchDesk: field dispatch for Jira Service Management.
+//!
+//! Domain first, as plain functions over plain types:
+//! - [`phase`]: the six dispatch phases and the admin's status → phase mapping, the single
+//!   source of truth for every decision (with a fallback by Jira status category);
+//! - [`schedule`]: a technician's day (visits, travel, completions, reopens) derived from the
+//!   Jira changelog, cut at midnight in the technician's time zone, with frozen snapshots of
+//!   finished days;
+//! - [`technician`]: skills, working hours, time zone, time off, home base, availability;
+//! - [`suggest`]: technicians ranked for a ticket, with reasons;
+//! - [`geo`]: positions and straight-line distance.
+
+pub mod board;
+pub mod cache;
+pub mod geo;
+pub mod jira;
+pub mod phase;
+pub mod schedule;
+pub mod setup;
+pub mod store;
+pub mod suggest;
+pub mod technician;
+pub mod web;

@@ -47,7 +47,7 @@ pub enum Command {
     /// Run the Atlassian simulator alone: a seeded Jira + JSM + Assets site on this machine,
     /// for trying jsmkit, third-party clients and tests. Prints the site URL and demo users.
     #[command(
-        after_help = "Examples:\n  jsmkit sim --listen 127.0.0.1:8090 --seed 7 --scale small\n  jsmkit sim --scale large --users-json users.json"
+        after_help = "Examples:\n  jsmkit sim --listen 127.0.0.1:8090 --seed 7 --scale small\n  jsmkit sim --scale large --users-json users.json\n  jsmkit sim --extra-site \"Mersey Facilities\""
     )]
     Sim(SimArgs),
     /// Apply the store's schema migrations and exit.
@@ -64,6 +64,9 @@ pub enum Command {
     /// Measure performance figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Assets to SQL: export Jira Assets objects as typed SQL (script or direct load).
+    #[command(subcommand)]
+    AssetsSql(crate::commands::assets_sql::AssetsSqlCommand),
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +110,10 @@ pub struct SimArgs {
     /// Also write the demo users as a JSON array of {role, email, accountId, apiToken}.
     #[arg(long, value_name = "FILE")]
     pub users_json: Option<PathBuf>,
+    /// Serve one more Atlassian site called NAME (repeatable): its own cloudId, data and URL
+    /// {base}/site/{slug}; the admin account belongs to every site.
+    #[arg(long = "extra-site", value_name = "NAME")]
+    pub extra_sites: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +163,47 @@ pub enum BenchCommand {
     /// client's default page size (the baseline).
     #[command(after_help = "Example:\n  jsmkit bench assets-stream --scale large")]
     AssetsStream(BenchAssetsArgs),
+    /// DispatchDesk's board data under concurrent load: latency p50/p99 and Atlassian calls
+    /// per request, warm and refreshing on every request, beside the cold first load, on the
+    /// small site (one board of 25 technicians) and the large site (25 and 200 technicians).
+    #[command(after_help = "Example:\n  jsmkit bench board --concurrency 8 --requests 2000")]
+    Board(BenchBoardArgs),
+    /// Assets to SQL end to end into PostgreSQL (objects/s, Assets requests beside the
+    /// minimum, peak memory) beside `psql \copy` of the same rows from CSV in the same run.
+    #[command(
+        after_help = "Example:\n  jsmkit bench assets-sql --scale large --pg-url postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    AssetsSql(BenchAssetsSqlArgs),
+    /// TechDesk's ticket view against a simulated site: server time p50/p99 and Atlassian
+    /// calls per view, cold (first view) and warm (site metadata cached).
+    #[command(after_help = "Example:\n  jsmkit bench ticket-view --views 500")]
+    TicketView(BenchTicketViewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTicketViewArgs {
+    /// Warm views to measure (after the cold one).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub views: usize,
+    /// Seed of the simulated site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchBoardArgs {
+    /// Concurrent clients (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Requests of the warm run (the every-request run makes a quarter as many).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub requests: usize,
+    /// Seed of the simulated sites.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Only the small site (quick check).
+    #[arg(long)]
+    pub small_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -215,4 +263,21 @@ mod tests {
         }
         walk(&Cli::command(), "");
     }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAssetsSqlArgs {
+    /// Size of the simulated site: small (~3,100 objects) or large (~100,000 objects).
+    #[arg(long, value_name = "SCALE", default_value = "large")]
+    pub scale: String,
+    /// Seed of the simulated site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// PostgreSQL server (an admin connection; two scratch databases are created and dropped).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub pg_url: String,
 }

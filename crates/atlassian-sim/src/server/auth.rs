@@ -79,19 +79,21 @@ pub async fn require_auth(
         }
     } else if scheme.eq_ignore_ascii_case("bearer") && (gateway || assets) {
         let now = state.clock.now();
-        let oauth = state
+        let token = state
             .oauth
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match oauth.access(cred.trim(), now) {
-            Some(t) => AuthedUser {
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .access(cred.trim(), now)
+            .cloned();
+        // One account system for every site: the token is good only where its account
+        // belongs (the gateway answers 401 for a cloudId the grant does not cover).
+        match token {
+            Some(t) if state.read().user(&t.account_id).is_some() => AuthedUser {
                 cloud_id,
-                account_id: t.account_id.clone(),
-                via: AuthMethod::OAuth {
-                    scopes: t.scopes.clone(),
-                },
+                account_id: t.account_id,
+                via: AuthMethod::OAuth { scopes: t.scopes },
             },
-            None => return Err(unauthorized),
+            _ => return Err(unauthorized),
         }
     } else {
         return Err(unauthorized);

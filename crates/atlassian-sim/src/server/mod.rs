@@ -2,6 +2,7 @@
 
 mod auth;
 pub mod error;
+mod gateway;
 mod issues;
 mod jsm;
 mod meta;
@@ -10,6 +11,7 @@ pub mod paging;
 pub(crate) mod routes;
 mod search;
 mod sim;
+pub mod sites;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -23,6 +25,7 @@ use crate::model::Model;
 use crate::seed::{self, Scale, UserSummary};
 
 pub use oauth::OAuthClient;
+pub use sites::ExtraSite;
 
 /// Errors starting the simulator.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,9 @@ pub enum SimError {
     /// Could not read the listener address or serve.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The configuration is not usable (e.g. an extra site's name).
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// How to build and run a simulator.
@@ -52,6 +58,9 @@ pub struct SimConfig {
     /// Checks every exchange against the OpenAPI documents (contract tests); the recorder
     /// wraps the whole service, so it sees the `/ex/jira/{cloudId}` gateway paths as sent.
     pub contract: Option<crate::contract::ContractRecorder>,
+    /// More sites served next to the primary one (default none), each with its own cloudId,
+    /// data and URL `{base}/site/{slug}`; see [`sites`].
+    pub extra_sites: Vec<ExtraSite>,
 }
 
 impl Default for SimConfig {
@@ -65,6 +74,7 @@ impl Default for SimConfig {
             oauth_clients: vec![OAuthClient::demo()],
             admin_token: None,
             contract: None,
+            extra_sites: Vec::new(),
         }
     }
 }
@@ -88,6 +98,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The Assets routes' state, when the Assets side is seeded.
     pub assets: Option<crate::assets::AssetsState>,
+    /// The extra sites (their own states; empty on the extra sites themselves).
+    pub extra_sites: Arc<Vec<AppState>>,
 }
 
 impl AppState {
@@ -98,6 +110,42 @@ impl AppState {
     /// Write access to the model.
     pub fn write(&self) -> RwLockWriteGuard<'_, Model> {
         self.model.write().unwrap_or_else(PoisonError::into_inner)
+    }
+    /// This site and then the extra sites.
+    pub fn all_sites(&self) -> impl Iterator<Item = &AppState> {
+        std::iter::once(self).chain(self.extra_sites.iter())
+    }
+}
+
+/// One extra site of a running simulator.
+#[derive(Clone)]
+pub struct ExtraSiteHandle {
+    /// The site's name (as `accessible-resources` reports it).
+    pub name: String,
+    /// Its cloudId (`/ex/jira/{cloudId}`).
+    pub cloud_id: String,
+    /// Its URL for basic auth, `{base}/site/{slug}`.
+    pub base_url: String,
+    /// Its Assets workspace id.
+    pub workspace_id: String,
+    /// Its state (model) for tests.
+    pub state: AppState,
+}
+
+impl ExtraSiteHandle {
+    fn new(state: &AppState) -> Self {
+        let m = state.read();
+        ExtraSiteHandle {
+            name: m.site.name.clone(),
+            cloud_id: m.site.cloud_id.clone(),
+            base_url: m.site.url.clone(),
+            workspace_id: m.site.assets_workspace_id.clone(),
+            state: state.clone(),
+        }
+    }
+    /// The site's users with credentials (the shared admin included).
+    pub fn users_summary(&self) -> Vec<UserSummary> {
+        seed::users_summary(&self.state.read())
     }
 }
 
@@ -113,6 +161,8 @@ pub struct SimHandle {
     pub admin_token: String,
     /// State (model, clock, faults) for tests.
     pub state: AppState,
+    /// The extra sites ([`SimConfig::extra_sites`]), in configuration order.
+    pub extra_sites: Vec<ExtraSiteHandle>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -162,22 +212,42 @@ pub fn build_state(cfg: &SimConfig, base_url: &str) -> AppState {
         .admin_token
         .clone()
         .unwrap_or_else(|| format!("sim-admin-{}", rng.hex(12)));
+    let primary_admin = model
+        .users
+        .iter()
+        .find(|u| u.role == crate::model::DemoRole::Admin)
+        .cloned();
     let model = Arc::new(RwLock::new(model));
     if let Some(a) = &assets {
         a.connect_tickets(Arc::new(sim::JiraConnectedTickets(Arc::clone(&model))));
     }
-    AppState {
-        model,
+    let shared = sites::Shared {
+        cfg,
+        base_url,
+        primary_admin,
         oauth: Arc::new(std::sync::Mutex::new(oauth::OAuthState::new(
             cfg.oauth_clients.clone(),
             cfg.seed,
         ))),
         faults: Faults::new(cfg.faults.clone()),
         requests: Arc::default(),
-        secret: Arc::new(secret),
         admin_token: admin_token.into(),
         clock,
+    };
+    let extra_sites = sites::usable(&cfg.extra_sites)
+        .iter()
+        .map(|e| sites::build(&shared, e))
+        .collect();
+    AppState {
+        model,
+        oauth: shared.oauth,
+        faults: shared.faults,
+        requests: shared.requests,
+        secret: Arc::new(secret),
+        admin_token: shared.admin_token,
+        clock: shared.clock,
         assets,
+        extra_sites: Arc::new(extra_sites),
     }
 }
 
@@ -186,6 +256,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
     cfg: SimConfig,
 ) -> Result<SimHandle, SimError> {
+    sites::validate(&cfg.extra_sites).map_err(SimError::Config)?;
     let addr = listener.local_addr()?;
     let base_url = cfg
         .base_url
@@ -206,18 +277,22 @@ pub async fn start(
             .await;
     });
     let cloud_id = state.read().site.cloud_id.clone();
+    let extra_sites = state.extra_sites.iter().map(ExtraSiteHandle::new).collect();
     Ok(SimHandle {
         base_url,
         addr,
         cloud_id,
         admin_token: state.admin_token.to_string(),
+        extra_sites,
         state,
         shutdown: Some(tx),
         task: Some(task),
     })
 }
 
-/// The complete service: `/ex/jira/{cloudId}` rewriting around [`router`].
+/// The complete service: every site's [`router`], requests dispatched by cloudId
+/// (`/ex/jira/{cloudId}`), site path (`/site/{slug}`) or Assets workspace id
+/// (see [`sites`]); everything else reaches the primary site.
 pub fn app(
     state: AppState,
 ) -> impl tower::Service<
@@ -228,11 +303,7 @@ pub fn app(
 > + Clone
 + Send
 + 'static {
-    let cloud_id = state.read().site.cloud_id.clone();
-    let r = router(state);
-    tower::ServiceExt::<axum::extract::Request>::map_request(r, move |req| {
-        auth::rewrite_gateway(&cloud_id, req)
-    })
+    gateway::dispatcher(state)
 }
 
 /// Path prefix of the Assets routes.

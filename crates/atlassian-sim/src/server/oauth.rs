@@ -148,19 +148,29 @@ pub async fn authorize_page(
         )
             .into_response();
     }
-    let m = state.read();
+    let site_name = state.read().site.name.clone();
     let mut html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorize {}</title></head><body><h1>Sign in to {}</h1><p>The app <b>{}</b> wants: {}</p><ul>",
         esc(&get("client_id")),
-        esc(&m.site.name),
+        esc(&site_name),
         esc(&get("client_id")),
         esc(&get("scope"))
     );
-    for u in m
-        .users
-        .iter()
-        .filter(|u| u.account_type == crate::model::AccountType::Atlassian)
-    {
+    // One account system: every licensed account of every site, each once.
+    let mut seen = std::collections::BTreeSet::new();
+    let accounts: Vec<crate::model::User> = state
+        .all_sites()
+        .flat_map(|s| {
+            s.read()
+                .users
+                .iter()
+                .filter(|u| u.account_type == crate::model::AccountType::Atlassian)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|u| seen.insert(u.account_id.clone()))
+        .collect();
+    for u in &accounts {
         html.push_str("<li><form method=\"post\" action=\"/authorize\">");
         for k in [
             "client_id",
@@ -200,7 +210,7 @@ pub async fn authorize_submit(
     State(state): State<AppState>,
     axum::Form(f): axum::Form<AuthorizeForm>,
 ) -> Response {
-    if state.read().user(&f.account_id).is_none() {
+    if find_user(&state, &f.account_id).is_none() {
         return (StatusCode::BAD_REQUEST, "unknown account").into_response();
     }
     let mut o = state
@@ -365,9 +375,23 @@ pub async fn accessible_resources(
     let Some(t) = bearer(&state, &headers) else {
         return unauthorized();
     };
-    let m = state.read();
-    Json(json!([{"id": m.site.cloud_id, "url": m.site.url, "name": m.site.name, "scopes": t.scopes,
-                 "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"}])).into_response()
+    let sites: Vec<serde_json::Value> = state
+        .all_sites()
+        .filter_map(|s| {
+            let m = s.read();
+            m.user(&t.account_id)?;
+            Some(json!({"id": m.site.cloud_id, "url": m.site.url, "name": m.site.name, "scopes": t.scopes,
+                        "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"}))
+        })
+        .collect();
+    Json(serde_json::Value::Array(sites)).into_response()
+}
+
+/// The account `account_id` in whichever site has it first (the primary site first).
+fn find_user(state: &AppState, account_id: &str) -> Option<crate::model::User> {
+    state
+        .all_sites()
+        .find_map(|s| s.read().user(account_id).cloned())
 }
 
 /// `GET /me` (identity API).
@@ -375,8 +399,7 @@ pub async fn me(State(state): State<AppState>, headers: axum::http::HeaderMap) -
     let Some(t) = bearer(&state, &headers) else {
         return unauthorized();
     };
-    let m = state.read();
-    let Some(u) = m.user(&t.account_id) else {
+    let Some(u) = find_user(&state, &t.account_id) else {
         return unauthorized();
     };
     Json(json!({"account_type": u.account_type.as_str(), "account_id": u.account_id, "email": u.email, "email_verified": true,

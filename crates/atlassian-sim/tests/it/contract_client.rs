@@ -250,6 +250,16 @@ async fn exercise(c: &AtlassianClient, agent_account: &str, tag: &str) {
         .await
         .expect("group members");
     assert!(members.len() > 5, "group members span pages");
+    let profile = c
+        .user_property(&members[0].account_id, "jsmkit.profile")
+        .await
+        .expect("user property");
+    assert!(profile.is_some(), "technicians have a profile");
+    let none = c
+        .user_property(&members[0].account_id, "no.such.property")
+        .await
+        .expect("missing property");
+    assert!(none.is_none());
     let projects: Vec<_> = c.projects(None).try_collect().await.expect("projects");
     let fs = projects.iter().find(|p| p.key == "FS").expect("FS");
     c.project("FS").await.expect("project");

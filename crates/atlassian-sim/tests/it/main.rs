@@ -6,4 +6,5 @@ mod contract;
 mod contract_client;
 mod contract_sim;
 mod core;
+mod multisite;
 mod reliability;

@@ -37,6 +37,18 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A connection pool to share between clients (e.g. one per signed-in user), so each new
+/// [`AtlassianClient`] reuses open connections instead of dialling again. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct HttpPool(reqwest::Client);
+
+impl HttpPool {
+    /// A pool whose requests use `timeouts` (clients built on it keep these timeouts).
+    pub fn new(timeouts: &Timeouts) -> Result<HttpPool> {
+        build_reqwest(timeouts).map(HttpPool)
+    }
+}
+
 /// A reqwest client on rustls/ring: no proxy, no redirects, timeouts set.
 pub(crate) fn build_reqwest(timeouts: &Timeouts) -> Result<reqwest::Client> {
     install_crypto_provider();
@@ -244,9 +256,15 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     max_pages: usize,
     page_size: Option<u32>,
+    pool: Option<HttpPool>,
 }
 
 impl ClientBuilder {
+    /// Sends through a shared [`HttpPool`] (its timeouts apply, not [`Self::timeouts`]).
+    pub fn pool(mut self, pool: HttpPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
     /// Overrides the Assets root (everything before `/workspace/{id}/v1`).
     pub fn assets_root(mut self, url: Url) -> Self {
         self.assets_root = url;
@@ -292,7 +310,10 @@ impl ClientBuilder {
     }
     /// Builds the client (installs the ring crypto provider if needed).
     pub fn build(self) -> Result<AtlassianClient> {
-        let http = build_reqwest(&self.timeouts)?;
+        let http = match self.pool {
+            Some(HttpPool(c)) => c,
+            None => build_reqwest(&self.timeouts)?,
+        };
         Ok(AtlassianClient {
             inner: Arc::new(Inner {
                 http,
@@ -378,6 +399,7 @@ impl AtlassianClient {
             max_response_bytes: 32 * 1024 * 1024,
             max_pages: 10_000,
             page_size: None,
+            pool: None,
         }
     }
 

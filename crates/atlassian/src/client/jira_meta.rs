@@ -25,12 +25,17 @@ static PROJECT_STATUSES: Op = Op::get(
 );
 static STATUS_SEARCH: Op = Op::get("jira.statuses_search", "/rest/api/3/statuses/search");
 static FIELDS: Op = Op::get("jira.fields", "/rest/api/3/field");
+static USER_PROPERTY: Op = Op::get(
+    "jira.user_property",
+    "/rest/api/3/user/properties/{propertyKey}",
+);
 static MY_PERMISSIONS: Op = Op::get("jira.my_permissions", "/rest/api/3/mypermissions");
 static PERMISSIONS_CHECK: Op =
     Op::post_read("jira.permissions_check", "/rest/api/3/permissions/check");
 
 /// Every operation of this module (see [`super::operations`]).
 pub(crate) static OPS: &[&Op] = &[
+    &USER_PROPERTY,
     &MYSELF,
     &USER_SEARCH,
     &ASSIGNABLE,
@@ -230,6 +235,22 @@ pub struct ProjectPermissionGrant {
 }
 
 impl AtlassianClient {
+    /// The value of a user's entity property (`None` when the user has no such property).
+    pub async fn user_property(&self, account_id: &str, key: &str) -> Result<Option<Value>> {
+        #[derive(Deserialize)]
+        struct Property {
+            value: Option<Value>,
+        }
+        let call = Call::new(&USER_PROPERTY)
+            .arg(key)
+            .query("accountId", account_id);
+        match self.json::<Property>(call).await {
+            Ok(p) => Ok(p.value),
+            Err(super::error::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The calling user.
     pub async fn myself(&self) -> Result<User> {
         self.json(Call::new(&MYSELF)).await

@@ -26,7 +26,7 @@ pub use auth::{
     TokenStore,
 };
 pub use error::{AuthError, Error, Result};
-pub use http::{AtlassianClient, ClientBuilder, Timeouts, install_crypto_provider};
+pub use http::{AtlassianClient, ClientBuilder, HttpPool, Timeouts, install_crypto_provider};
 pub use jira::*;
 pub use jira_meta::*;
 pub use jsm::*;

@@ -1,7 +1,12 @@
 //! One function per command. Errors become one line on stderr and an exit code.
 
 mod admin;
+pub(crate) mod assets_sql;
 mod bench;
+mod bench_assets;
+mod bench_board;
+mod bench_ticket;
+mod demo_setup;
 mod server;
 mod sim;
 
@@ -98,10 +103,30 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 SiteCommand::Purge(args) => admin::site_purge(&config, args).await,
             }
         }
+        Command::AssetsSql(cmd) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            assets_sql::run(cmd).await
+        }
         Command::Bench(BenchCommand::Store(args)) => {
             let config = Config::load(opts)?;
             init_logging(&config)?;
             bench::store(args).await
+        }
+        Command::Bench(BenchCommand::TicketView(args)) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            bench_ticket::ticket_view(args).await
+        }
+        Command::Bench(BenchCommand::AssetsSql(args)) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            bench_assets::assets_sql(args).await
+        }
+        Command::Bench(BenchCommand::Board(args)) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            bench_board::board(args).await
         }
         Command::Bench(BenchCommand::AssetsStream(args)) => {
             let config = Config::load(opts)?;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use platform::config::{Config, LoadOptions};
 use platform::identity::{self, AuthContext, OAuthSettings};
 use platform::permissions::protect_with_access;
+use platform::scheduler::{self, Scheduler, SchedulerConfig};
 use platform::settings;
 use platform::store::{Keyring, Store};
 use platform::web::{self, AppRoutes, ReadinessCheck, Section, WebConfig};
@@ -77,6 +78,7 @@ pub async fn demo(opts: LoadOptions, args: DemoArgs) -> Result<(), CliError> {
     let store = open_store(&config).await?;
     let sim =
         super::sim::start(args.sim_listen, args.sim_seed, atlassian_sim::Scale::Small).await?;
+    super::demo_setup::set_up(&store, &sim).await?;
     let banner = format!(
         "jsmkit demo is running at http://{{addr}}/ (data in {}; stop with Ctrl-C)\n\
          Simulated Atlassian site (seed {}): {} (cloudId {})\n{}",
@@ -125,13 +127,35 @@ impl ReadinessCheck for StoreReady {
 /// The apps mounted in this build. Each app crate contributes its routes as it lands.
 /// The Settings section (admins, roles, credentials, audit log) replaces its placeholder
 /// when users can sign in.
-fn apps(store: &Store, auth: Option<&AuthContext>) -> Vec<AppRoutes> {
+fn apps(
+    store: &Store,
+    auth: Option<&AuthContext>,
+    jobs: &Scheduler,
+) -> (Vec<AppRoutes>, Option<assets_sql::app::AssetsSqlState>) {
     let mut apps = Vec::new();
+    let mut assets = None;
     if let Some(auth) = auth {
         let pages = settings::router(settings::SettingsState::new(store.clone()));
         apps.push(AppRoutes::new(Section::Settings).pages(protect_with_access(pages, auth)));
+        let techdesk = techdesk::TechDeskState::new(store.clone());
+        apps.push(
+            AppRoutes::new(Section::TechDesk)
+                .pages(protect_with_access(techdesk::pages(techdesk.clone()), auth))
+                .api(techdesk::api_with(techdesk, |r| {
+                    protect_with_access(r, auth)
+                })),
+        );
+        let dispatch = dispatch::web::router(dispatch::web::DispatchState::new(store.clone()));
+        apps.push(AppRoutes::new(Section::Dispatch).pages(protect_with_access(dispatch, auth)));
+        let state =
+            assets_sql::app::AssetsSqlState::new(store.clone(), auth.clone(), Some(jobs.clone()));
+        // The pull endpoint authenticates API keys itself (no session, read-only).
+        let pages = protect_with_access(assets_sql::app::pages(state.clone()), auth)
+            .merge(assets_sql::app::api_router(state.clone()));
+        apps.push(AppRoutes::new(Section::AssetsSql).pages(pages));
+        assets = Some(state);
     }
-    apps
+    (apps, assets)
 }
 
 /// How users sign in: the OAuth app from the configuration (`oauth.*`), or the one `demo`
@@ -198,12 +222,21 @@ async fn run(
     };
     let auth = auth_context(&config, &store, &web_config, &public_url, oauth)?;
     let metrics = web::install_metrics_recorder();
+    // Background jobs (at most once per occurrence across instances sharing the store).
+    let jobs = Scheduler::new(store.clone(), SchedulerConfig::default());
+    let (app_routes, assets_sql) = apps(&store, auth.as_ref(), &jobs);
     let router = web::shell_router_with(
         &web_config,
         Arc::new(StoreReady(store.clone())),
-        apps(&store, auth.as_ref()),
+        app_routes,
         platform_pages(auth.as_ref()),
     );
+    if let Some(state) = &assets_sql {
+        let n = assets_sql::app::schedule_all(state)
+            .await
+            .context("scheduling the Assets to SQL exports")?;
+        tracing::info!(exports = n, "Assets to SQL schedules registered");
+    }
     let metrics_listener = match config.server.metrics_listen {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -224,6 +257,8 @@ async fn run(
     });
 
     let sweeper = tokio::spawn(expiry_sweeper(store.clone(), stopped(stop_rx.clone())));
+    jobs.register(scheduler::audit_purge_job(store.clone()).context("audit retention job")?);
+    let jobs_task = tokio::spawn(jobs.run(stopped(stop_rx.clone())));
     let metrics_task = metrics_listener
         .map(|l| tokio::spawn(web::serve_metrics(l, metrics, stopped(stop_rx.clone()))));
     if let Some(b) = banner {
@@ -241,6 +276,7 @@ async fn run(
         let _ = task.await;
     }
     let _ = sweeper.await;
+    let _ = jobs_task.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -26,7 +26,17 @@ pub async fn run(args: SimArgs) -> Result<(), CliError> {
         .parse()
         .map_err(|e| CliError::Config(format!("--scale {:?}: {e}", args.scale)))?;
     let started = std::time::Instant::now();
-    let sim = start(args.listen, args.seed, scale).await?;
+    let cfg = SimConfig {
+        seed: args.seed,
+        scale,
+        extra_sites: args
+            .extra_sites
+            .iter()
+            .map(|name| atlassian_sim::ExtraSite::new(name.as_str(), args.seed))
+            .collect(),
+        ..SimConfig::default()
+    };
+    let sim = start_with(args.listen, cfg).await?;
     if let Some(path) = &args.users_json {
         let users = sim.users_summary();
         let entries: Vec<UserEntry<'_>> = users.iter().map(entry).collect();
@@ -43,6 +53,13 @@ pub async fn run(args: SimArgs) -> Result<(), CliError> {
         started.elapsed().as_millis()
     );
     println!("{}", users_table(&sim.users_summary()));
+    for site in &sim.extra_sites {
+        println!(
+            "Extra site {:?}: {} (cloudId {}); its users:",
+            site.name, site.base_url, site.cloud_id
+        );
+        println!("{}", users_table(&site.users_summary()));
+    }
     println!("Stop with Ctrl-C.");
     platform::web::shutdown_signal().await;
     sim.shutdown().await;
@@ -51,14 +68,22 @@ pub async fn run(args: SimArgs) -> Result<(), CliError> {
 
 /// Starts a seeded simulator on `listen`.
 pub async fn start(listen: SocketAddr, seed: u64, scale: Scale) -> Result<SimHandle, CliError> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("--listen: cannot listen on {listen}"))?;
     let cfg = SimConfig {
         seed,
         scale,
         ..SimConfig::default()
     };
+    start_with(listen, cfg).await
+}
+
+/// Starts a simulator configured by `cfg` on `listen`.
+async fn start_with(listen: SocketAddr, cfg: SimConfig) -> Result<SimHandle, CliError> {
+    if let Err(e) = atlassian_sim::server::sites::validate(&cfg.extra_sites) {
+        return Err(CliError::Config(format!("--extra-site: {e}")));
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--listen: cannot listen on {listen}"))?;
     Ok(atlassian_sim::start(listener, cfg)
         .await
         .context("starting the simulator")?)

@@ -186,7 +186,9 @@ fn page_routes(root: &Path) -> BTreeSet<(String, String)> {
                 let (path_expr, handler) = first_arg(balanced(text, open));
                 let paths: Vec<String> = if let Some(lit) = path_expr.strip_prefix('"') {
                     vec![lit.trim_end_matches('"').to_owned()]
-                } else if let Some(value) = consts.get(path_expr) {
+                } else if let Some(value) =
+                    consts.get(path_expr.rsplit("::").next().unwrap_or(path_expr))
+                {
                     vec![value.clone()]
                 } else if path_expr == "section.path()" {
                     // The shell's placeholders, one per section without pages.

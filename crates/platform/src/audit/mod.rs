@@ -31,4 +31,7 @@ pub use log::{
     AuditError, AuditFilter, AuditLog, AuditPage, DEFAULT_RETENTION_DAYS, KEY_PREFIX, MAX_PAGE,
     MAX_RETENTION_DAYS, MAX_SCAN,
 };
-pub use web::{AUDIT_CSV_PATH, AUDIT_PATH, AuditForm, AuditState, ValidForm, router, validate};
+pub use web::{
+    AUDIT_CSV_PATH, AUDIT_PATH, AUDIT_RETENTION_PATH, AuditForm, AuditState, RetentionForm,
+    ValidForm, router, validate, validate_retention,
+};

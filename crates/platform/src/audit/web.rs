@@ -5,15 +5,15 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::entry::{Action, Actor, NewEntry, Outcome};
-use super::log::{AuditError, AuditFilter, AuditLog, MAX_PAGE};
+use super::log::{AuditError, AuditFilter, AuditLog, MAX_PAGE, MAX_RETENTION_DAYS};
 use crate::permissions::{AccessContext, Authorizer, Requirement, platform_ns};
 use crate::web::{
     ApiError, FieldErrors, HtmlError, PageChrome, Section, UserChrome, current_request_id,
@@ -23,6 +23,8 @@ use crate::web::{
 pub const AUDIT_PATH: &str = "/settings/audit";
 /// Path of the CSV export.
 pub const AUDIT_CSV_PATH: &str = "/settings/audit.csv";
+/// Path the retention form posts to.
+pub const AUDIT_RETENTION_PATH: &str = "/settings/audit/retention";
 /// Default page size of the list.
 const DEFAULT_LIMIT: u32 = 50;
 /// Longest actor or text filter.
@@ -43,6 +45,7 @@ pub fn router(state: AuditState) -> Router {
     Router::new()
         .route(AUDIT_PATH, get(list_page))
         .route(AUDIT_CSV_PATH, get(export_csv))
+        .route(AUDIT_RETENTION_PATH, post(save_retention))
         .with_state(state)
 }
 
@@ -196,6 +199,12 @@ struct ListPage {
     next_href: Option<String>,
     csv_href: String,
     scan_limited: bool,
+    csrf: String,
+    retention_days: u32,
+    retention_input: String,
+    retention_errors: FieldErrors,
+    max_retention_days: u32,
+    done: Option<&'static str>,
 }
 
 fn href(path: &str, form: &AuditForm, cursor: Option<&str>) -> String {
@@ -235,18 +244,55 @@ fn audit_failure(err: AuditError) -> ApiError {
     }
 }
 
-async fn list_page(
-    State(st): State<AuditState>,
-    ctx: AccessContext,
+/// `?done=…` after a change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Done {
+    done: Option<String>,
+}
+
+/// The retention form as submitted.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RetentionForm {
+    /// Whole days, 1 to [`MAX_RETENTION_DAYS`].
+    pub days: String,
+}
+
+/// Checks the retention form: a whole number of days from 1 to 3650.
+pub fn validate_retention(form: &RetentionForm) -> Result<u32, FieldErrors> {
+    let hint = format!("use a whole number of days from 1 to {MAX_RETENTION_DAYS}");
+    match form.days.trim().parse::<u32>() {
+        Ok(d) if (1..=MAX_RETENTION_DAYS).contains(&d) => Ok(d),
+        _ if form.days.trim().is_empty() => {
+            Err(FieldErrors::new().with("days", "enter a number of days"))
+        }
+        _ => Err(FieldErrors::new().with("days", hint)),
+    }
+}
+
+/// The list page for `form`: filters validated (422 with the reasons when not) and the
+/// matching entries read, plus the retention form.
+async fn build_list(
+    st: &AuditState,
+    ctx: &AccessContext,
     user: Option<axum::Extension<UserChrome>>,
-    query: Result<Query<AuditForm>, QueryRejection>,
-) -> Result<Response, HtmlError> {
-    ctx.require(&st.authorizer, &Requirement::AppAdmin(platform_ns()))
-        .await?;
-    let Query(form) = query.map_err(ApiError::from)?;
+    form: AuditForm,
+) -> Result<(StatusCode, ListPage), HtmlError> {
+    let chrome = PageChrome::new("Audit log", Some(Section::Settings))
+        .with_user(user.map(|axum::Extension(u)| u));
+    let csrf = chrome
+        .user
+        .as_ref()
+        .map(|u| u.csrf_token.clone())
+        .unwrap_or_default();
+    let retention_days = st
+        .log
+        .retention_days(&ctx.site)
+        .await
+        .map_err(audit_failure)?;
     let mut page = ListPage {
-        chrome: PageChrome::new("Audit log", Some(Section::Settings))
-            .with_user(user.map(|axum::Extension(u)| u)),
+        chrome,
         csv_href: href(AUDIT_CSV_PATH, &form, None),
         form,
         errors: FieldErrors::new(),
@@ -255,12 +301,18 @@ async fn list_page(
         searched: false,
         next_href: None,
         scan_limited: false,
+        csrf,
+        retention_days,
+        retention_input: retention_days.to_string(),
+        retention_errors: FieldErrors::new(),
+        max_retention_days: MAX_RETENTION_DAYS,
+        done: None,
     };
     let valid = match validate(&page.form) {
         Ok(v) => v,
         Err(errors) => {
             page.errors = errors;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
         }
     };
     let result = st
@@ -279,7 +331,7 @@ async fn list_page(
                 "cursor",
                 "this paging link is not valid; start again from the first page",
             );
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
         }
         Err(e) => return Err(audit_failure(e).into()),
     };
@@ -307,7 +359,79 @@ async fn list_page(
             request_id: e.request_id.unwrap_or_default(),
         })
         .collect();
-    Ok(Html(page.render()?).into_response())
+    Ok((StatusCode::OK, page))
+}
+
+async fn list_page(
+    State(st): State<AuditState>,
+    ctx: AccessContext,
+    user: Option<axum::Extension<UserChrome>>,
+    query: Result<Query<AuditForm>, QueryRejection>,
+    done: Result<Query<Done>, QueryRejection>,
+) -> Result<Response, HtmlError> {
+    ctx.require(&st.authorizer, &Requirement::AppAdmin(platform_ns()))
+        .await?;
+    let Query(form) = query.map_err(ApiError::from)?;
+    let (status, mut page) = build_list(&st, &ctx, user, form).await?;
+    page.done = match done.ok().and_then(|Query(d)| d.done).as_deref() {
+        Some("retention") => Some("Retention saved."),
+        _ => None,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// `POST /settings/audit/retention`: sets the site's retention (admins only; the CSRF token
+/// is checked by the identity layer) and records the change.
+async fn save_retention(
+    State(st): State<AuditState>,
+    ctx: AccessContext,
+    user: Option<axum::Extension<UserChrome>>,
+    form: Result<Form<RetentionForm>, FormRejection>,
+) -> Result<Response, HtmlError> {
+    ctx.require(&st.authorizer, &Requirement::AppAdmin(platform_ns()))
+        .await?;
+    let Form(form) = form.map_err(|_| {
+        HtmlError(ApiError::BadRequest(
+            "the form could not be read; reload the page and try again".into(),
+        ))
+    })?;
+    let days = match validate_retention(&form) {
+        Ok(d) => d,
+        Err(errors) => {
+            let (_, mut page) = build_list(&st, &ctx, user, AuditForm::default()).await?;
+            page.retention_input = form.days;
+            page.retention_errors = errors;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        }
+    };
+    let old = st
+        .log
+        .retention_days(&ctx.site)
+        .await
+        .map_err(audit_failure)?;
+    st.log
+        .set_retention_days(&ctx.site, days)
+        .await
+        .map_err(audit_failure)?;
+    st.log
+        .record(
+            &ctx.site,
+            NewEntry {
+                actor: Actor::from(&ctx.principal),
+                action: Action::SETTINGS_CHANGE,
+                target: "audit retention".into(),
+                detail: serde_json::json!({"old_days": old, "new_days": days}),
+                outcome: Outcome::Ok,
+                request_id: current_request_id().map(|r| r.to_string()),
+            },
+        )
+        .await
+        .map_err(audit_failure)?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("{AUDIT_PATH}?done=retention"))],
+    )
+        .into_response())
 }
 
 async fn export_csv(

@@ -289,6 +289,7 @@ pub(crate) async fn callback(
         }
         [only] => {
             let site = SiteId::new(&only.id).map_err(internal)?;
+            remember(&auth, &site, only).await;
             complete(&auth, &headers, &site, &profile, &tokens, &record.next).await?
         }
         _ => pending_choice(&auth, sites, &profile, &tokens, record.next).await?,
@@ -360,6 +361,21 @@ async fn complete(
         ),
     );
     Ok(response)
+}
+
+/// Remembers the site's name and URL for the service credential (a failure is logged: the
+/// sign-in goes on).
+async fn remember(auth: &AuthContext, site: &SiteId, choice: &SiteChoice) {
+    if choice.url.is_empty() {
+        return;
+    }
+    let info = super::service::SiteInfo {
+        name: choice.name.clone(),
+        url: choice.url.clone(),
+    };
+    if let Err(e) = super::service::remember_site(auth.store(), site, &info).await {
+        tracing::warn!(error = %e, "could not remember the site's URL");
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -531,6 +547,7 @@ pub(crate) async fn choose_site(
         email: record.email,
         name: record.name,
     };
+    remember(&auth, &site, choice).await;
     let mut response = complete(&auth, &headers, &site, &profile, &tokens, &record.next).await?;
     add_cookie(
         &mut response,
@@ -569,6 +586,7 @@ pub(crate) async fn logout_everywhere(
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, HtmlError> {
     if let Some(user) = user {
+        auth.forget_client(&user.site, &user.account_id);
         let n = auth
             .end_all_sessions(&user.site, &user.account_id)
             .await

@@ -38,9 +38,11 @@
 //! are not bound to a site yet; they live under the reserved site id [`LOGIN_SITE`] with a
 //! 10-minute TTL.
 
+mod clients;
 mod csrf;
 mod extract;
 mod flow;
+mod service;
 mod session;
 mod tokens;
 
@@ -57,8 +59,10 @@ use crate::config::Config;
 use crate::store::{AppNs, Clock, SiteId, Store, SystemClock};
 use crate::web::{UserChrome, WebConfig};
 
+pub use clients::UserClient;
 pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfExempt};
 pub use flow::{LoginReason, safe_next};
+pub use service::{SITE_INFO_KEY, ServiceClientError, SiteInfo, remember_site, site_info};
 pub use session::{SESSION_COOKIE, SessionId};
 pub use tokens::{StoreTokenStore, is_grant_revoked};
 
@@ -185,6 +189,8 @@ pub(crate) struct Inner {
     pub(crate) secure_cookies: bool,
     pub(crate) namespace: AppNs,
     pub(crate) login_site: SiteId,
+    /// Atlassian clients of signed-in users, shared by every rebuild of the context.
+    pub(crate) clients: Arc<clients::UserClients>,
 }
 
 /// What the sign-in routes, the CSRF layer and the extractors need: the store, the OAuth
@@ -240,6 +246,7 @@ impl AuthContext {
                 secure_cookies: web.secure_cookies(),
                 namespace,
                 login_site,
+                clients: Arc::default(),
             }),
         })
     }
@@ -254,6 +261,7 @@ impl AuthContext {
             secure_cookies: self.inner.secure_cookies,
             namespace: self.inner.namespace.clone(),
             login_site: self.inner.login_site.clone(),
+            clients: Arc::clone(&self.inner.clients),
         };
         f(&mut inner);
         AuthContext {

@@ -144,6 +144,7 @@ impl AuthContext {
     /// to `/login` with "Your Atlassian sign-in expired or was revoked" (pages; htmx gets
     /// `HX-Redirect`) or answers 401 (`path` under `/api/`).
     pub async fn sign_in_expired(&self, user: &CurrentUser, path: &str) -> Response {
+        self.forget_client(&user.site, &user.account_id);
         let ended = self.end_all_sessions(&user.site, &user.account_id).await;
         let forgotten = StoreTokenStore::new(self, &user.site, &user.account_id)
             .delete()

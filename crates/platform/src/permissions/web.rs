@@ -105,14 +105,10 @@ async fn insert_access(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let client = atlassian::client::AtlassianClient::oauth(
-        auth.api_root(),
-        user.site.as_str(),
-        auth.token_source(&user),
-    )
-    .and_then(atlassian::client::ClientBuilder::build);
-    match client {
+    match auth.client_for(&user) {
         Ok(client) => {
+            req.extensions_mut()
+                .insert(crate::identity::UserClient(client.clone()));
             // What the layout shows of the signed-in user, for pages behind this layer.
             req.extensions_mut().insert(user.chrome());
             req.extensions_mut().insert(AccessContext {

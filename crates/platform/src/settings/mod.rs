@@ -12,6 +12,7 @@
 
 mod admins;
 mod credentials;
+mod egress;
 mod roles;
 
 use askama::Template;
@@ -80,6 +81,9 @@ pub fn router(state: SettingsState) -> Router {
         .route(CREDENTIALS_PATH, get(credentials::page))
         .route("/settings/credentials", post(credentials::save))
         .route("/settings/credentials/remove", post(credentials::remove))
+        .route(egress::EGRESS_PATH, get(egress::page))
+        .route("/settings/egress/add", post(egress::add))
+        .route("/settings/egress/remove", post(egress::remove))
         .with_state(state)
         .merge(audit_pages)
 }
@@ -229,6 +233,26 @@ async fn index(
                 title: "Service credentials",
                 path: CREDENTIALS_PATH,
                 summary: "The Jira credential background jobs use.",
+            },
+            Link {
+                title: "Outbound connections",
+                path: egress::EGRESS_PATH,
+                summary: "On-premises hosts outbound requests may reach (public internet only otherwise).",
+            },
+            Link {
+                title: "TechDesk",
+                path: "/settings/techdesk",
+                summary: "Projects, request types and fields, Assets display, comments, time logging, feedback.",
+            },
+            Link {
+                title: "DispatchDesk",
+                path: "/settings/dispatch",
+                summary: "Dispatched projects, status phases, technicians, diagnostics.",
+            },
+            Link {
+                title: "Assets to SQL",
+                path: "/assets-sql",
+                summary: "Exports of Assets as SQL, their schedules, webhooks and API keys.",
             },
             Link {
                 title: "Audit log",

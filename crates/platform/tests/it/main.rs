@@ -34,13 +34,20 @@ macro_rules! conformance {
 
 mod harness;
 
+mod apikeys;
+
 mod audit_log;
 mod audit_pages;
+mod audit_retention;
+mod egress;
 mod permissions_sim;
+mod scheduler;
 mod settings_pages;
 
 mod identity;
 mod identity_sessions;
+mod multisite;
+mod service_client;
 
 mod store_admin;
 mod store_bench;

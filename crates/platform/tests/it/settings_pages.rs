@@ -493,3 +493,59 @@ async fn attack_payloads_in_every_text_field_come_back_escaped() {
         assert_escaped(&body, &chunk[..1]);
     }
 }
+
+#[tokio::test]
+async fn egress_allow_list_is_validated_kept_and_audited() {
+    let p = pages().await;
+    let s = site("settings-egress");
+    let admin = Some((&s, true));
+    let (status, _, _) = p
+        .post(
+            Some((&s, false)),
+            "/settings/egress/add",
+            &[("entry", "intranet.example.com")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admins only");
+    for bad in ["http://x/", "<script>alert(1)</script>", "", "host:99999"] {
+        let (status, _, body) = p
+            .post(admin, "/settings/egress/add", &[("entry", bad)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(body.contains("id=\"entry-error\""), "{bad}");
+        assert!(!body.contains("<script>alert(1)"), "escaped");
+    }
+    let (status, location, _) = p
+        .post(
+            admin,
+            "/settings/egress/add",
+            &[("entry", "Intranet.Example.com:8443")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/settings/egress?done=added");
+    let policy = platform::egress::load_policy(&p.state.store, &s)
+        .await
+        .unwrap();
+    assert!(policy.allows("intranet.example.com", 8443));
+    assert!(!policy.allows("intranet.example.com", 443));
+    let (_, page) = p.get(admin, "/settings/egress").await;
+    assert!(page.contains("intranet.example.com:8443"));
+    let (status, _, _) = p
+        .post(
+            admin,
+            "/settings/egress/remove",
+            &[("entry", "intranet.example.com:8443")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let policy = platform::egress::load_policy(&p.state.store, &s)
+        .await
+        .unwrap();
+    assert!(policy.allowed().is_empty());
+    assert_eq!(p.changes(&s).await.len(), 2);
+    let other = platform::egress::load_policy(&p.state.store, &site("settings-other"))
+        .await
+        .unwrap();
+    assert!(other.allowed().is_empty(), "per site");
+}

@@ -1,0 +1,301 @@
+//! `jsmkit bench assets-sql`: Assets to SQL end to end into PostgreSQL on a simulated site
+//! (objects/s, Assets requests beside the minimum, peak memory of this process), beside the
+//! same rows loaded by `psql \copy` from CSV in the same run (the baseline).
+//!
+//! The simulator runs as a child process (`jsmkit sim`), so the peak memory reported is the
+//! exporter's alone.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use assets_sql::{ExportOptions, ExportState, Output, SiteLogin, connect, export};
+use secrecy::SecretString;
+
+use super::CliError;
+use crate::cli::BenchAssetsSqlArgs;
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn psql(url: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t"])
+        .args(args)
+        .output()
+        .context("running psql")?;
+    if !out.status.success() {
+        bail!(
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn db_url(admin: &str, name: &str) -> anyhow::Result<String> {
+    let mut u = url::Url::parse(admin).context("--pg-url")?;
+    u.set_path(&format!("/{name}"));
+    Ok(u.to_string())
+}
+
+struct Sim {
+    child: std::process::Child,
+    url: String,
+    email: String,
+    token: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(scale: &str, seed: u64, dir: &Path) -> anyhow::Result<Sim> {
+    let users = dir.join("users.json");
+    let exe = std::env::current_exe().context("the jsmkit executable")?;
+    let mut child = Command::new(exe)
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--scale",
+            scale,
+            "--seed",
+            &seed.to_string(),
+        ])
+        .arg("--users-json")
+        .arg(&users)
+        .env("JSMKIT_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting jsmkit sim")?;
+    let stdout = child.stdout.take().context("sim stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(i) = line.find("http://") {
+            let u: String = line[i..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            url = Some(u.trim_end_matches('/').to_string());
+            break;
+        }
+    }
+    // Keep draining what the simulator prints so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    for _ in 0..600 {
+        if users.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let url = url.context("the simulator printed no URL")?;
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&users)?)?;
+    let admin = list
+        .iter()
+        .find(|u| u["role"] == "admin")
+        .context("no admin in the simulator's users")?;
+    Ok(Sim {
+        child,
+        url,
+        email: admin["email"].as_str().unwrap_or_default().to_string(),
+        token: admin["apiToken"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+pub async fn assets_sql(args: BenchAssetsSqlArgs) -> Result<(), CliError> {
+    if !matches!(args.scale.as_str(), "small" | "large") {
+        return Err(CliError::Config(format!(
+            "--scale {:?}: use small or large",
+            args.scale
+        )));
+    }
+    let dir = tempfile::tempdir().context("a scratch folder")?;
+    eprintln!(
+        "starting the {} simulated site (seed {}) in a child process…",
+        args.scale, args.seed
+    );
+    let sim = start_sim(&args.scale, args.seed, dir.path())?;
+    let stamp = jiff::Timestamp::now().as_millisecond();
+    let ours_db = format!("jsmkit_bench_assets_{stamp}");
+    let base_db = format!("jsmkit_bench_copy_{stamp}");
+    psql(
+        &args.pg_url,
+        &["-c", &format!("CREATE DATABASE \"{ours_db}\"")],
+    )?;
+    psql(
+        &args.pg_url,
+        &["-c", &format!("CREATE DATABASE \"{base_db}\"")],
+    )?;
+    let result = measure(&args, &sim, dir.path(), &ours_db, &base_db).await;
+    for db in [&ours_db, &base_db] {
+        let _ = psql(
+            &args.pg_url,
+            &[
+                "-c",
+                &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"),
+            ],
+        );
+    }
+    result.map_err(CliError::from)
+}
+
+async fn measure(
+    args: &BenchAssetsSqlArgs,
+    sim: &Sim,
+    dir: &Path,
+    ours_db: &str,
+    base_db: &str,
+) -> anyhow::Result<()> {
+    let ours_url = db_url(&args.pg_url, ours_db)?;
+    let base_url = db_url(&args.pg_url, base_db)?;
+    let assets = connect(&SiteLogin {
+        url: sim.url.clone(),
+        email: sim.email.clone(),
+        api_token: SecretString::from(sim.token.clone()),
+        assets_root: None,
+    })
+    .await
+    .context("connecting to the simulated Assets")?;
+    // Minimum requests: one per 1,000 objects of each type, plus the metadata calls.
+    let before = peak_mib();
+    eprintln!("exporting into PostgreSQL…");
+    let t = Instant::now();
+    let mut state = ExportState::default();
+    let summary = export(
+        &assets,
+        Output::Database(assets_sql::load::Target::parse(&ours_url)?),
+        ExportOptions::default(),
+        &mut state,
+    )
+    .await
+    .context("the export")?;
+    let ours = t.elapsed();
+    let peak = peak_mib();
+    // Per-type counts give the minimum number of data pages.
+    let counts = psql(
+        &ours_url,
+        &[
+            "-c",
+            "SELECT count(*) FROM assets_sql_catalog WHERE role = 'table'",
+        ],
+    )
+    .unwrap_or_default();
+    let tables: Vec<String> = psql(
+        &ours_url,
+        &[
+            "-c",
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'assets_sql_%' ORDER BY 1",
+        ],
+    )?
+    .lines()
+    .map(str::to_string)
+    .filter(|l| !l.is_empty())
+    .collect();
+    let mut min_pages = 0u64;
+    for t in &tables {
+        if t.contains("__") {
+            continue;
+        }
+        let n: u64 = psql(&ours_url, &["-c", &format!("SELECT count(*) FROM \"{t}\"")])?
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        min_pages += n.div_ceil(1000);
+    }
+    let _ = counts;
+    // Baseline: the same tables' rows to CSV, the schema copied, then `\copy` timed.
+    eprintln!("dumping the same rows to CSV and loading them with psql \\copy…");
+    let schema = Command::new("pg_dump")
+        .args(["--schema-only", "--no-owner", &ours_url])
+        .output()
+        .context("pg_dump")?;
+    if !schema.status.success() {
+        bail!(
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&schema.stderr).trim()
+        );
+    }
+    let schema_file = dir.join("schema.sql");
+    std::fs::write(&schema_file, &schema.stdout)?;
+    psql(&base_url, &["-f", &schema_file.display().to_string()])?;
+    let mut script = String::new();
+    let mut all: Vec<String> = psql(
+        &ours_url,
+        &[
+            "-c",
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+        ],
+    )?
+    .lines()
+    .filter(|l| !l.is_empty())
+    .map(str::to_string)
+    .collect();
+    all.sort();
+    for t in &all {
+        let file = dir.join(format!("{t}.csv"));
+        psql(
+            &ours_url,
+            &["-c", &format!("\\copy \"{t}\" TO '{}' CSV", file.display())],
+        )?;
+        script.push_str(&format!("\\copy \"{t}\" FROM '{}' CSV\n", file.display()));
+    }
+    let load_file = dir.join("load.sql");
+    // Constraints are checked at the end, as our load does (deferred in one transaction).
+    std::fs::write(
+        &load_file,
+        format!("SET session_replication_role = replica;\nBEGIN;\n{script}COMMIT;\n"),
+    )?;
+    let t = Instant::now();
+    psql(&base_url, &["-f", &load_file.display().to_string()])?;
+    let baseline = t.elapsed();
+    let objects = summary.objects as f64;
+    let rate = |secs: f64| if secs > 0.0 { objects / secs } else { 0.0 };
+    println!(
+        "Assets to SQL into PostgreSQL, {} site (seed {}): {} objects, {} rows, {} tables",
+        args.scale, args.seed, summary.objects, summary.rows, summary.tables
+    );
+    println!(
+        "{:<42} {:>10} {:>12} {:>10}",
+        "run", "seconds", "objects/s", "x copy"
+    );
+    println!(
+        "{:<42} {:>10.3} {:>12.0} {:>10.2}",
+        "jsmkit export (Assets API -> PostgreSQL)",
+        ours.as_secs_f64(),
+        rate(ours.as_secs_f64()),
+        baseline.as_secs_f64() / ours.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "{:<42} {:>10.3} {:>12.0} {:>10.2}",
+        "psql \\copy of the same rows from CSV",
+        baseline.as_secs_f64(),
+        rate(baseline.as_secs_f64()),
+        1.0
+    );
+    println!(
+        "Assets API requests: {} (minimum for the data: {} pages of 1,000 objects; the rest is schema discovery)",
+        summary.requests, min_pages
+    );
+    match (before, peak) {
+        (Some(b), Some(p)) => {
+            println!("peak memory of the exporter: {p:.1} MiB (before the export: {b:.1} MiB)")
+        }
+        _ => println!("peak memory: not available on this system"),
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! TechDesk's domain: plain functions over plain types, no HTTP.
+
+pub mod assets;
+pub mod duration;
+pub mod feedback;
+pub mod form;
+pub mod queue;
+pub mod settings;
+pub mod ticket;
+pub mod timer;
