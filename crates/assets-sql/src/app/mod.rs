@@ -7,6 +7,7 @@
 //! credential, never a user's session.
 
 pub mod defs;
+mod keys;
 mod pages;
 pub mod pull;
 pub mod runner;
@@ -95,8 +96,8 @@ pub fn pages(state: AssetsSqlState) -> Router {
             "/assets-sql/exports/{id}/webhook/drop-old",
             post(pages::drop_old_secret),
         )
-        .route("/assets-sql/keys", get(pages::keys).post(pages::issue_key))
-        .route("/assets-sql/keys/revoke", post(pages::revoke_key))
+        .route("/assets-sql/keys", get(keys::keys).post(keys::issue_key))
+        .route("/assets-sql/keys/revoke", post(keys::revoke_key))
         .with_state(state)
 }
 

@@ -1,15 +1,12 @@
 //! The pages under `/assets-sql`: exports (list, create, edit, delete, run now, runs with
 //! progress, webhook secret rotation, delivery log) and API keys. Admins of the app only.
 
-use std::collections::BTreeSet;
-
 use askama::Template;
 use axum::Extension;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use platform::apikeys::{KeyMeta, NewKey, reveal};
 use platform::audit::{Action, Actor, NewEntry, Outcome};
 use platform::permissions::{AccessContext, Requirement};
 use platform::web::{
@@ -23,42 +20,45 @@ use super::defs::{Defs, ExportDef, ExportForm, new_id, new_webhook_secret, ns, v
 use super::runner::{RunRecord, RunStatus, runs};
 use super::webhook::{Delivery, deliveries};
 
-fn chrome(title: &str, user: Option<Extension<UserChrome>>) -> PageChrome {
+pub(super) fn chrome(title: &str, user: Option<Extension<UserChrome>>) -> PageChrome {
     PageChrome::new(title, Some(Section::AssetsSql)).with_user(user.map(|Extension(u)| u))
 }
 
-fn csrf_of(c: &PageChrome) -> String {
+pub(super) fn csrf_of(c: &PageChrome) -> String {
     c.user
         .as_ref()
         .map(|u| u.csrf_token.clone())
         .unwrap_or_default()
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Result<Response, HtmlError> {
+pub(super) fn render(status: StatusCode, page: &impl Template) -> Result<Response, HtmlError> {
     Ok((status, Html(page.render()?)).into_response())
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
-fn bad_form(_: FormRejection) -> HtmlError {
+pub(super) fn bad_form(_: FormRejection) -> HtmlError {
     HtmlError(ApiError::BadRequest(
         "the form could not be read; reload the page and try again".into(),
     ))
 }
 
-fn internal(e: impl std::fmt::Display) -> HtmlError {
+pub(super) fn internal(e: impl std::fmt::Display) -> HtmlError {
     HtmlError(ApiError::internal(e.to_string()))
 }
 
-async fn require_admin(st: &AssetsSqlState, ctx: &AccessContext) -> Result<(), HtmlError> {
+pub(super) async fn require_admin(
+    st: &AssetsSqlState,
+    ctx: &AccessContext,
+) -> Result<(), HtmlError> {
     ctx.require(&st.authorizer, &Requirement::AppAdmin(ns()))
         .await?;
     Ok(())
 }
 
-async fn record(
+pub(super) async fn record(
     st: &AssetsSqlState,
     ctx: &AccessContext,
     action: Action,
@@ -110,6 +110,54 @@ pub(super) async fn index(
     )
 }
 
+/// A schema and its object types as Assets lists them, for choosing what to export.
+pub(super) struct SchemaView {
+    pub id: String,
+    pub name: String,
+    pub types: Vec<(String, String, Option<String>)>,
+}
+
+/// The site's schemas and object types (ids, names, parent), or why they cannot be listed.
+async fn discover(st: &AssetsSqlState, ctx: &AccessContext) -> Result<Vec<SchemaView>, String> {
+    use futures_util::TryStreamExt;
+    let client = st
+        .auth
+        .service_client(&ctx.site)
+        .await
+        .map_err(|e| e.to_string())?;
+    let assets = client
+        .assets()
+        .await
+        .map_err(|e| format!("Assets did not answer: {e}"))?;
+    let schemas: Vec<_> = assets
+        .object_schemas()
+        .try_collect()
+        .await
+        .map_err(|e| format!("Assets did not list the schemas: {e}"))?;
+    let mut out = Vec::new();
+    for s in schemas.into_iter().take(50) {
+        let types = assets
+            .object_types(&s.id)
+            .await
+            .map_err(|e| format!("Assets did not list the object types: {e}"))?;
+        out.push(SchemaView {
+            name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+            id: s.id,
+            types: types
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.id.clone(),
+                        t.name.unwrap_or(t.id),
+                        t.parent_object_type_id,
+                    )
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "assets_sql/edit.html")]
 struct EditPage {
@@ -120,6 +168,7 @@ struct EditPage {
     form: ExportForm,
     errors: FieldErrors,
     has_target: bool,
+    discovered: Result<Vec<SchemaView>, String>,
 }
 
 pub(super) async fn new_page(
@@ -145,6 +194,7 @@ pub(super) async fn new_page(
             form,
             errors: FieldErrors::new(),
             has_target: false,
+            discovered: discover(&st, &ctx).await,
         },
     )
 }
@@ -231,6 +281,7 @@ async fn save(
                     form: shown,
                     errors,
                     has_target: previous.is_some_and(|p| p.target.is_some()),
+                    discovered: discover(st, ctx).await,
                 },
             );
         }
@@ -342,6 +393,7 @@ struct DetailPage {
     id: Option<String>,
     export_id: String,
     has_target: bool,
+    discovered: Result<Vec<SchemaView>, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -388,6 +440,7 @@ pub(super) async fn detail(
             id: Some(def.id.clone()),
             export_id: def.id.clone(),
             has_target: def.target.is_some(),
+            discovered: discover(&st, &ctx).await,
             form: ExportForm::of(&def),
             def,
             version,
@@ -564,199 +617,4 @@ pub(super) async fn drop_old_secret(
     )
     .await;
     Ok(see_other(&format!("/assets-sql/exports/{id}?done=dropped")))
-}
-
-#[derive(Template)]
-#[template(path = "assets_sql/keys.html")]
-struct KeysPage {
-    chrome: PageChrome,
-    csrf: String,
-    keys: Vec<KeyMeta>,
-    exports: Vec<ExportDef>,
-    name: String,
-    chosen: BTreeSet<String>,
-    errors: FieldErrors,
-    issued: Option<String>,
-}
-
-impl KeysPage {
-    fn when(ms: &i64) -> String {
-        jiff::Timestamp::from_millisecond(*ms)
-            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_default()
-    }
-}
-
-async fn keys_page(
-    st: &AssetsSqlState,
-    ctx: &AccessContext,
-    user: Option<Extension<UserChrome>>,
-    name: String,
-    chosen: BTreeSet<String>,
-    errors: FieldErrors,
-    issued: Option<String>,
-) -> Result<Response, HtmlError> {
-    let keys = st.keys.list(&ctx.site).await.map_err(internal)?;
-    let exports = Defs::new(&st.store, &ctx.site)
-        .list()
-        .await
-        .map_err(internal)?;
-    let c = chrome("API keys", user);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    render(
-        status,
-        &KeysPage {
-            csrf: csrf_of(&c),
-            chrome: c,
-            keys,
-            exports,
-            name,
-            chosen,
-            errors,
-            issued,
-        },
-    )
-}
-
-pub(super) async fn keys(
-    State(st): State<AssetsSqlState>,
-    ctx: AccessContext,
-    user: Option<Extension<UserChrome>>,
-) -> Result<Response, HtmlError> {
-    require_admin(&st, &ctx).await?;
-    keys_page(
-        &st,
-        &ctx,
-        user,
-        String::new(),
-        BTreeSet::new(),
-        FieldErrors::new(),
-        None,
-    )
-    .await
-}
-
-/// Issues a key (shown once, on this response only), scoped to the chosen exports.
-pub(super) async fn issue_key(
-    State(st): State<AssetsSqlState>,
-    ctx: AccessContext,
-    user: Option<Extension<UserChrome>>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Response, HtmlError> {
-    require_admin(&st, &ctx).await?;
-    let Form(pairs) = form.map_err(bad_form)?;
-    let name = pairs
-        .iter()
-        .find(|(k, _)| k == "name")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let chosen: BTreeSet<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "exports")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let mut errors = FieldErrors::new();
-    let known: BTreeSet<String> = Defs::new(&st.store, &ctx.site)
-        .list()
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    let mut scopes = BTreeSet::new();
-    for c in &chosen {
-        if c == "*" {
-            scopes.insert("assets-sql:export:*".to_string());
-        } else if known.contains(c) {
-            scopes.insert(format!("assets-sql:export:{c}"));
-        } else {
-            errors.add("exports", "choose exports from the list");
-        }
-    }
-    if !errors.is_empty() {
-        return keys_page(&st, &ctx, user, name, chosen, errors, None).await;
-    }
-    match st
-        .keys
-        .issue(
-            &ctx.site,
-            NewKey {
-                name: name.clone(),
-                scopes: scopes.clone(),
-                created_by: ctx.principal.id().to_string(),
-            },
-        )
-        .await
-    {
-        Ok(k) => {
-            record(
-                &st,
-                &ctx,
-                Action::API_KEY,
-                format!("API key {}", k.meta.id),
-                json!({"issued": k.meta.name, "scopes": scopes}),
-            )
-            .await;
-            let shown = reveal(&k).to_string();
-            let mut resp = keys_page(
-                &st,
-                &ctx,
-                user,
-                String::new(),
-                BTreeSet::new(),
-                FieldErrors::new(),
-                Some(shown),
-            )
-            .await?;
-            resp.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            Ok(resp)
-        }
-        Err(platform::apikeys::ApiKeyError::Field { field, reason }) => {
-            let errors =
-                FieldErrors::new().with(if field == "scopes" { "exports" } else { field }, reason);
-            keys_page(&st, &ctx, user, name, chosen, errors, None).await
-        }
-        Err(e) => Err(internal(e)),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct RevokeForm {
-    id: String,
-}
-
-pub(super) async fn revoke_key(
-    State(st): State<AssetsSqlState>,
-    ctx: AccessContext,
-    form: Result<Form<RevokeForm>, FormRejection>,
-) -> Result<Response, HtmlError> {
-    require_admin(&st, &ctx).await?;
-    let Form(form) = form.map_err(bad_form)?;
-    if !st
-        .keys
-        .revoke(&ctx.site, form.id.trim())
-        .await
-        .map_err(internal)?
-    {
-        return Err(HtmlError(ApiError::Validation {
-            fields: FieldErrors::new().with("id", "no such active key"),
-        }));
-    }
-    record(
-        &st,
-        &ctx,
-        Action::API_KEY,
-        format!("API key {}", form.id.trim()),
-        json!({"revoked": true}),
-    )
-    .await;
-    Ok(see_other("/assets-sql/keys"))
 }

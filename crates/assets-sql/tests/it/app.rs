@@ -202,6 +202,17 @@ async fn export_pull_push_and_load_through_the_pages() {
     let env = start().await;
     let target = Scratch::new(Dialect::Postgres).await;
     let mut admin = signed_in(&env, "admin").await;
+    let new_page = admin
+        .get("/assets-sql/exports/new")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        new_page.contains("(schema <code>"),
+        "the page lists the schemas to choose from"
+    );
     let csrf = admin.csrf_token("/assets-sql/exports/new").await.unwrap();
     let form = |target: &str| {
         vec![

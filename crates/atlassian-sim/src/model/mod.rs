@@ -5,6 +5,7 @@ pub mod jsm;
 pub mod ops;
 pub mod perm;
 pub mod render;
+pub mod sla;
 mod types;
 
 use std::collections::{BTreeMap, HashMap};
@@ -89,6 +90,8 @@ pub struct Model {
     pub permission_scheme: BTreeMap<String, Vec<Grant>>,
     /// Group whose members hold the global ADMINISTER permission.
     pub admin_group: String,
+    /// JSM request participants: issue id → account ids (in the order added).
+    pub participants: BTreeMap<String, Vec<String>>,
     user_by_id: HashMap<String, usize>,
     user_by_email: HashMap<String, usize>,
     issue_by_key: HashMap<String, usize>,
@@ -118,6 +121,7 @@ impl Model {
             organizations: Vec::new(),
             permission_scheme: BTreeMap::new(),
             admin_group: "jira-admins".to_owned(),
+            participants: BTreeMap::new(),
             user_by_id: HashMap::new(),
             user_by_email: HashMap::new(),
             issue_by_key: HashMap::new(),

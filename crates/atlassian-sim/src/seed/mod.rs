@@ -7,6 +7,7 @@
 //! for convenience, by the sim-only `GET /sim/technicians`.
 
 pub mod city;
+mod participants;
 pub mod site;
 mod tickets;
 
@@ -22,6 +23,7 @@ use crate::model::{
 };
 use crate::rng::Rng;
 
+pub use participants::seed_participants;
 pub use tickets::{LinkTarget, seed_tickets};
 
 /// How big the generated site is.

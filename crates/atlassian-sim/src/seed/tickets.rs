@@ -141,6 +141,7 @@ pub fn seed_tickets(m: &mut Model, seed: u64, scale: Scale, links: &[LinkTarget]
             field_ticket(&mut ctx, project, today, now, bucket, history_days);
         }
     }
+    super::seed_participants(ctx.m, seed);
 }
 
 fn pick(rng: &mut Rng, v: &[String]) -> String {

@@ -4,7 +4,7 @@
 use axum::extract::{Request, State};
 use axum::http::{Uri, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -39,12 +39,35 @@ pub fn rewrite_gateway(cloud_id: &str, mut req: Request) -> Request {
     req
 }
 
-/// Resolves the caller or answers 401.
+/// Resolves the caller or answers 401 (in JSM's `ErrorResponse` shape on the
+/// `/rest/servicedeskapi` paths, Jira's `ErrorCollection` elsewhere).
 pub async fn require_auth(
     State(state): State<AppState>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let jsm = req.uri().path().starts_with("/rest/servicedeskapi/");
+    match authenticate(state, req, next).await {
+        Err(ApiError::Unauthorized { challenge }) if jsm => {
+            let mut r = ApiError::Jsm(crate::model::jsm::JsmError {
+                status: 401,
+                message:
+                    "You are not authenticated. Authentication required to perform this operation."
+                        .into(),
+                i18n_key: "sd.unauthorized".into(),
+            })
+            .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(challenge),
+            );
+            Ok(r)
+        }
+        other => other,
+    }
+}
+
+async fn authenticate(state: AppState, mut req: Request, next: Next) -> Result<Response, ApiError> {
     let gateway = req.extensions().get::<Gateway>().is_some();
     let assets = req.uri().path().starts_with("/jsm/assets/");
     let challenge = if gateway {

@@ -19,7 +19,7 @@ use crate::principal::AuthedUser;
 
 type Q = Query<HashMap<String, String>>;
 
-fn jsm_err(status: u16, msg: impl Into<String>) -> ApiError {
+pub(super) fn jsm_err(status: u16, msg: impl Into<String>) -> ApiError {
     ApiError::Jsm(JsmError {
         status,
         message: msg.into(),
@@ -36,7 +36,12 @@ fn int(q: &HashMap<String, String>, k: &str) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
-fn paged(m: &Model, path: &str, all: Vec<Value>, q: &HashMap<String, String>) -> ApiResult<Value> {
+pub(super) fn paged(
+    m: &Model,
+    path: &str,
+    all: Vec<Value>,
+    q: &HashMap<String, String>,
+) -> ApiResult<Value> {
     let start = paging::start(int(q, "start")?);
     let limit = paging::page_size(int(q, "limit")?, 50, 100);
     let values: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
@@ -57,7 +62,7 @@ fn paged(m: &Model, path: &str, all: Vec<Value>, q: &HashMap<String, String>) ->
     )
 }
 
-fn date_dto(t: Timestamp) -> Value {
+pub(super) fn date_dto(t: Timestamp) -> Value {
     json!({"iso8601": t.strftime("%Y-%m-%dT%H:%M:%S%z").to_string(), "jira": crate::clock::jira_time(t),
            "friendly": t.strftime("%d/%b/%y %I:%M %p").to_string(), "epochMillis": t.as_millisecond()})
 }
@@ -244,7 +249,7 @@ pub(super) async fn create_request(
 }
 
 /// The request if the caller is an agent/browser of it or its reporter.
-fn visible_request(m: &Model, u: &str, key: &str) -> ApiResult<usize> {
+pub(super) fn visible_request(m: &Model, u: &str, key: &str) -> ApiResult<usize> {
     let idx = m.issue_index(key).filter(|&i| {
         m.issues.get(i).is_some_and(|is| {
             is.request_type.is_some() && (m.can_browse(u, is) || is.reporter == u)

@@ -5,9 +5,11 @@ pub mod error;
 mod gateway;
 mod issues;
 mod jsm;
+mod jsm_sla;
 mod meta;
 pub mod oauth;
 pub mod paging;
+pub mod roles;
 pub(crate) mod routes;
 mod search;
 mod sim;
@@ -363,6 +365,8 @@ fn api_routes() -> routes::RouteTable<AppState> {
         .get("/rest/api/3/project/search", meta::project_search)
         .get("/rest/api/3/project/{key}", meta::project)
         .get("/rest/api/3/project/{key}/statuses", meta::project_statuses)
+        .get("/rest/api/3/project/{key}/role", roles::project_roles)
+        .get("/rest/api/3/project/{key}/role/{id}", roles::project_role)
         .get("/rest/api/3/statuses/search", meta::statuses_search)
         .get("/rest/api/3/field", meta::fields)
         .get("/rest/api/3/mypermissions", meta::my_permissions)
@@ -382,6 +386,15 @@ fn api_routes() -> routes::RouteTable<AppState> {
         .post(
             "/rest/servicedeskapi/request/{key}/comment",
             jsm::add_comment,
+        )
+        .get("/rest/servicedeskapi/request/{key}/sla", jsm_sla::slas)
+        .get(
+            "/rest/servicedeskapi/request/{key}/participant",
+            jsm_sla::participants,
+        )
+        .post(
+            "/rest/servicedeskapi/request/{key}/participant",
+            jsm_sla::add_participants,
         )
         .get(
             "/rest/servicedeskapi/assets/workspace",

@@ -294,11 +294,12 @@ async fn exercise(c: &AtlassianClient, agent_account: &str, tag: &str) {
     c.check_permissions(&check)
         .await
         .expect("permissions check");
-    jsm(c, tag).await;
+    jsm(c, agent_account, tag).await;
+    roles(c).await;
     assets(c).await;
 }
 
-async fn jsm(c: &AtlassianClient, tag: &str) {
+async fn jsm(c: &AtlassianClient, agent_account: &str, tag: &str) {
     let desks: Vec<_> = c.service_desks().try_collect().await.expect("desks");
     let desk = desks
         .iter()
@@ -355,6 +356,41 @@ async fn jsm(c: &AtlassianClient, tag: &str) {
         .await
         .expect("public comments");
     assert!(all.len() > public.len(), "internal comments are filtered");
+    let slas = c.request_sla(&key).await.expect("request SLAs");
+    assert_eq!(slas.len(), 2, "{slas:?}");
+    assert!(
+        slas.iter()
+            .any(|s| s.name == "Time to resolution" && s.ongoing_cycle.is_some()),
+        "{slas:?}"
+    );
+    let after = c
+        .add_participants(&key, &[agent_account])
+        .await
+        .expect("add participants");
+    assert!(after.iter().any(|u| u.account_id == agent_account));
+    let listed: Vec<_> = c
+        .request_participants(&key)
+        .try_collect()
+        .await
+        .expect("participants");
+    assert_eq!(listed.len(), after.len());
+}
+
+async fn roles(c: &AtlassianClient) {
+    let roles = c.project_roles("FS").await.expect("project roles");
+    let (_, id) = roles
+        .iter()
+        .find(|(name, _)| name == "Technicians")
+        .expect("a Technicians role");
+    let role = c.project_role("FS", *id).await.expect("project role");
+    assert_eq!(role.name, "Technicians");
+    assert!(
+        role.actors.iter().any(|a| a
+            .actor_group
+            .as_ref()
+            .is_some_and(|g| g.name.as_deref() == Some("technicians"))),
+        "{role:?}"
+    );
 }
 
 async fn assets(c: &AtlassianClient) {

@@ -13,6 +13,7 @@ use crate::core::{AuthAs, client, user};
 
 mod compat;
 mod routes;
+mod sla_roles;
 
 use routes::{adf, assets_routes, jira_routes, jsm_routes};
 
@@ -224,6 +225,15 @@ async fn every_served_operation_is_in_a_spec_and_answers_by_contract() {
     let ws = jsm_routes(&mut s, &admin).await;
     assets_routes(&mut s, &admin, &ws).await;
     error_cases(&mut s, &admin, &viewer, &ws).await;
+    let customer = user(&h, "customer");
+    let who = sla_roles::Who {
+        admin: &admin,
+        tech: &tech,
+        viewer: &viewer,
+        customer: &customer,
+    };
+    sla_roles::sla_routes(&mut s, &who).await;
+    sla_roles::role_routes(&mut s, &who).await;
     assert_no_violations(&rec);
 
     let allowed: BTreeSet<(String, String)> = NOT_REST

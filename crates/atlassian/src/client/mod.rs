@@ -17,8 +17,10 @@ mod http;
 mod jira;
 mod jira_meta;
 mod jsm;
+mod jsm_sla;
 mod paging;
 mod retry;
+mod roles;
 
 pub use assets::*;
 pub use auth::{
@@ -30,8 +32,10 @@ pub use http::{AtlassianClient, ClientBuilder, HttpPool, Timeouts, install_crypt
 pub use jira::*;
 pub use jira_meta::*;
 pub use jsm::*;
+pub use jsm_sla::*;
 pub use paging::Paged;
 pub use retry::RetryPolicy;
+pub use roles::*;
 
 /// One REST operation the client can call: its metrics/tracing name, HTTP method and path
 /// template exactly as in Atlassian's OpenAPI document (Assets paths are relative to
@@ -53,7 +57,12 @@ pub struct OperationInfo {
 /// Every REST operation [`AtlassianClient`] and [`AssetsClient`] offer (the OAuth 2.0
 /// endpoints of [`OAuthApp`] are not REST operations and are not listed).
 pub fn operations() -> Vec<OperationInfo> {
-    let plain = jira::OPS.iter().chain(jira_meta::OPS).chain(jsm::OPS);
+    let plain = jira::OPS
+        .iter()
+        .chain(jira_meta::OPS)
+        .chain(roles::OPS)
+        .chain(jsm::OPS)
+        .chain(jsm_sla::OPS);
     let info = |op: &&http::Op, assets: bool| OperationInfo {
         name: op.name,
         method: op.verb.as_str(),

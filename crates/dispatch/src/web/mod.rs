@@ -6,7 +6,10 @@
 //! signed in, CSRF-checked on writes, and carries the user's own Atlassian client, so Jira's
 //! permissions apply to everything the board reads and writes.
 
+mod assign;
 mod board;
+mod diagnostics;
+mod profile;
 mod schedule;
 mod settings;
 mod technicians;
@@ -62,7 +65,7 @@ pub fn router(state: DispatchState) -> Router {
     Router::new()
         .route(DISPATCH_BOARD_PATH, get(board::page))
         .route("/dispatch/board/lanes", get(board::lanes))
-        .route("/dispatch/assign", post(board::assign))
+        .route("/dispatch/assign", post(assign::assign))
         .route("/dispatch/suggest", get(board::suggest))
         .route("/dispatch/schedule", get(schedule::page))
         .route("/dispatch/insights", get(schedule::insights))
@@ -91,7 +94,10 @@ pub fn router(state: DispatchState) -> Router {
             "/settings/dispatch/technicians/remove",
             post(technicians::remove),
         )
-        .route("/settings/dispatch/diagnostics", get(settings::diagnostics))
+        .route(
+            "/settings/dispatch/diagnostics",
+            get(diagnostics::diagnostics),
+        )
         .with_state(state)
 }
 

@@ -105,6 +105,8 @@ struct CredentialsPage {
     errors: FieldErrors,
     done: Option<&'static str>,
     confirm_remove: bool,
+    /// Outcome of "Test connection": (worked, what to say).
+    tested: Option<(bool, String)>,
 }
 
 fn check_email(email: &str) -> Result<(), &'static str> {
@@ -202,6 +204,7 @@ async fn build(
         errors: FieldErrors::new(),
         done: None,
         confirm_remove: false,
+        tested: None,
     })
 }
 
@@ -290,6 +293,42 @@ pub(super) async fn remove(
         .await?;
     }
     Ok(see_other(&format!("{CREDENTIALS_PATH}?done=removed")))
+}
+
+/// Calls Jira with the stored credential (`/myself`) and says who it is, or why it failed.
+/// Nothing is changed; the answer never holds the token.
+pub(super) async fn test(
+    State(st): State<SettingsState>,
+    ctx: AccessContext,
+    user: Option<axum::Extension<UserChrome>>,
+    axum::Extension(auth): axum::Extension<crate::identity::AuthContext>,
+) -> Result<Response, HtmlError> {
+    require_admin(&st, &ctx).await?;
+    let outcome = match auth.service_client(&ctx.site).await {
+        Err(e) => (false, e.to_string()),
+        Ok(client) => match client.myself().await {
+            Ok(me) => (
+                true,
+                format!(
+                    "Connected: Jira answered as {} (account {}).",
+                    me.display_name.clone().unwrap_or_else(|| me.account_id.clone()),
+                    me.account_id
+                ),
+            ),
+            Err(e) => (
+                false,
+                match e.status() {
+                    Some(401) => "Jira refused the credential (HTTP 401): the token is wrong, revoked or expired.".to_string(),
+                    Some(403) => "Jira accepted the credential but refused the call (HTTP 403).".to_string(),
+                    Some(s) => format!("Jira answered HTTP {s}."),
+                    None => "Jira could not be reached.".to_string(),
+                },
+            ),
+        },
+    };
+    let mut page = build(&st, &ctx, user).await?;
+    page.tested = Some(outcome);
+    render(StatusCode::OK, &page)
 }
 
 #[cfg(test)]

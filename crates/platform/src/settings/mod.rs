@@ -81,6 +81,7 @@ pub fn router(state: SettingsState) -> Router {
         .route(CREDENTIALS_PATH, get(credentials::page))
         .route("/settings/credentials", post(credentials::save))
         .route("/settings/credentials/remove", post(credentials::remove))
+        .route("/settings/credentials/test", post(credentials::test))
         .route(egress::EGRESS_PATH, get(egress::page))
         .route("/settings/egress/add", post(egress::add))
         .route("/settings/egress/remove", post(egress::remove))
