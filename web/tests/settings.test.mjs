@@ -124,6 +124,56 @@ test("attack payloads typed into the forms are shown as literal text", async () 
   assert.equal(dialogs, 0, "a payload opened a dialog");
 });
 
+test("attack payloads in the apps' settings fields stay inert", async () => {
+  await signInAs("admin@irwell-field.example", "/settings/egress");
+  const inert = async (what) => {
+    for (const tag of ["img", "iframe", "svg", "object", "embed"]) {
+      assert.equal(await page.locator(`main ${tag}`).count(), 0, `injected <${tag}> (${what})`);
+    }
+    assert.equal(await page.locator("main script").count(), 0, `injected <script> (${what})`);
+  };
+  for (const payload of payloads()) {
+    // Outbound connections: refused, re-rendered in the field.
+    await page.goto(base() + "/settings/egress");
+    await page.locator("#add-egress #entry").fill(payload);
+    await page.locator("#add-egress").getByRole("button", { name: "Allow" }).click();
+    await page.locator("#entry-error").waitFor();
+    assert.equal(await page.locator("#add-egress #entry").inputValue(), payload);
+    await inert("egress");
+    // DispatchDesk projects: refused per field, input kept.
+    await page.goto(base() + "/settings/dispatch");
+    await page.locator("#projects-form #projects").fill(payload);
+    await page.locator("#projects-form").getByRole("button", { name: "Save projects" }).click();
+    await page.locator("#projects-error").waitFor();
+    assert.equal(await page.locator("#projects-form #projects").inputValue(), payload);
+    await inert("dispatch projects");
+    // Technicians: a bad account id, and the name kept as typed.
+    await page.goto(base() + "/settings/dispatch/technicians");
+    await page.locator("#add-technicians #kind").selectOption("user");
+    await page.locator("#add-technicians #value").fill(payload);
+    await page.locator("#add-technicians #name").fill(payload);
+    await page.locator("#add-technicians").getByRole("button", { name: "Add" }).click();
+    await page.locator("#value-error").waitFor();
+    assert.equal(await page.locator("#add-technicians #name").inputValue(), payload);
+    await inert("technicians");
+    // Assets to SQL: an export named with the payload is created and shown literally.
+    await page.goto(base() + "/assets-sql/exports/new");
+    await page.locator("#export-form #name").fill(payload.slice(0, 100));
+    await page.locator("#export-form").getByRole("button", { name: "Save export" }).click();
+    await page.waitForURL((u) => /^\/assets-sql\/exports\/exp-/.test(u.pathname));
+    assert.equal((await page.locator("main h1").innerText()).trim(), payload.slice(0, 100).trim());
+    await inert("export name");
+    // API keys: no export chosen, the name comes back as typed.
+    await page.goto(base() + "/assets-sql/keys");
+    await page.locator("#issue-key #name").fill(payload.slice(0, 80));
+    await page.locator("#issue-key").getByRole("button", { name: "Issue key" }).click();
+    await page.locator("#issue-key .field-error").first().waitFor();
+    assert.equal(await page.locator("#issue-key #name").inputValue(), payload.slice(0, 80));
+    await inert("API key name");
+  }
+  assert.equal(dialogs, 0, "a payload opened a dialog");
+});
+
 test("a form POST without the CSRF token is refused", async () => {
   await signInAs("admin@irwell-field.example", "/settings/admins");
   const res = await page.request.post(base() + "/settings/admins/add", {

@@ -33,6 +33,7 @@ pub(crate) async fn diagnostics(
     State(st): State<DispatchState>,
     ctx: AccessContext,
     UserClient(client): UserClient,
+    Extension(auth): Extension<platform::identity::AuthContext>,
     user: Option<Extension<UserChrome>>,
 ) -> Result<Response, HtmlError> {
     require_admin(&st, &ctx).await?;
@@ -89,36 +90,55 @@ pub(crate) async fn diagnostics(
             ));
         }
     }
-    // Can this user (and so the board) read and transition in each project?
-    for p in &c.projects {
-        match client
-            .my_permissions(
-                atlassian::client::PermissionScope::Project(p.clone()),
-                &["BROWSE_PROJECTS", "TRANSITION_ISSUES", "ASSIGN_ISSUES"],
-            )
-            .await
-        {
-            Ok(perms) => {
-                for key in ["BROWSE_PROJECTS", "TRANSITION_ISSUES", "ASSIGN_ISSUES"] {
-                    if !perms.get(key).is_some_and(|p| p.have_permission) {
-                        gaps.push(gap(
-                            format!("In {p} you lack the Jira permission {key}."),
-                            "Check the project's permission scheme in Jira",
-                            DISPATCH_SETTINGS_PATH,
-                        ));
+    // You (the board acts as you) and the service credential (background work) must both be
+    // able to read, assign and transition in each dispatched project.
+    let service = match auth.service_client(&ctx.site).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            gaps.push(gap(
+                format!("Background work cannot reach Jira: {e}"),
+                "Set the service credential",
+                "/settings/credentials",
+            ));
+            None
+        }
+    };
+    let keys = ["BROWSE_PROJECTS", "TRANSITION_ISSUES", "ASSIGN_ISSUES"];
+    for (who, jira) in [
+        ("you", Some(&client)),
+        ("the service credential", service.as_ref()),
+    ] {
+        let Some(jira) = jira else { continue };
+        for p in &c.projects {
+            match jira
+                .my_permissions(
+                    atlassian::client::PermissionScope::Project(p.clone()),
+                    &keys,
+                )
+                .await
+            {
+                Ok(perms) => {
+                    for key in keys {
+                        if !perms.get(key).is_some_and(|x| x.have_permission) {
+                            gaps.push(gap(
+                                format!("In {p}, {who} lack(s) the Jira permission {key}."),
+                                "Check the project's permission scheme in Jira",
+                                DISPATCH_SETTINGS_PATH,
+                            ));
+                        }
                     }
+                    checked.push(format!("Jira permissions of {who} in {p}"));
                 }
-                checked.push(format!("Jira permissions in {p}"));
+                Err(e) => gaps.push(gap(
+                    format!(
+                        "Jira did not answer {who} for project {p} ({}).",
+                        e.status()
+                            .map_or("no answer".into(), |s| format!("HTTP {s}"))
+                    ),
+                    "Check the project key and the credential",
+                    DISPATCH_SETTINGS_PATH,
+                )),
             }
-            Err(e) => gaps.push(gap(
-                format!(
-                    "Jira did not answer for project {p} ({}).",
-                    e.status()
-                        .map_or("no answer".into(), |s| format!("HTTP {s}"))
-                ),
-                "Check the project key",
-                DISPATCH_SETTINGS_PATH,
-            )),
         }
     }
     if techs.is_empty() {

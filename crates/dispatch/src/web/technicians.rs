@@ -188,6 +188,33 @@ pub(crate) async fn add(
                 }
             }
         }
+        "role" => match value.split_once(':') {
+            Some((project, role))
+                if ProjectKey::new(project.trim().to_uppercase()).is_ok()
+                    && !role.trim().is_empty()
+                    && role.chars().count() <= 255 =>
+            {
+                let project = project.trim().to_uppercase();
+                match role_members(&client, &project, role.trim()).await {
+                    Ok(m) if m.is_empty() => {
+                        errors.add("value", "that project role has no members");
+                    }
+                    Ok(m) => {
+                        let source = TechSource::ProjectRole(format!("{project}:{}", role.trim()));
+                        people.extend(m.into_iter().map(|(id, name)| (id, name, source.clone())));
+                    }
+                    Err(reason) => {
+                        errors.add("value", reason);
+                    }
+                }
+            }
+            _ => {
+                errors.add(
+                    "value",
+                    "enter the project key and the role name, like FS:Technicians",
+                );
+            }
+        },
         "user" => {
             if !valid_account_id(&value) {
                 errors.add(
@@ -204,7 +231,7 @@ pub(crate) async fn add(
             }
         }
         _ => {
-            errors.add("kind", "choose a Jira group or a user");
+            errors.add("kind", "choose a Jira group, a project role or a user");
         }
     }
     let existing = store.technicians().await.map_err(store_err)?;
@@ -256,6 +283,65 @@ pub(crate) async fn add(
     Ok(see_other(&format!(
         "/settings/dispatch/technicians?done=added&n={added}"
     )))
+}
+
+/// The users of a project role: its user actors and the members of its group actors.
+async fn role_members(
+    client: &atlassian::client::AtlassianClient,
+    project: &str,
+    role: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let jira = |e: atlassian::client::Error| match e {
+        atlassian::client::Error::NotFound { .. } => {
+            format!("Jira has no project {project}, or you cannot see it")
+        }
+        other => format!(
+            "Jira did not list the project roles ({})",
+            other
+                .status()
+                .map_or("no answer".into(), |s| format!("HTTP {s}"))
+        ),
+    };
+    let roles = client.project_roles(project).await.map_err(jira)?;
+    let Some((_, id)) = roles.iter().find(|(n, _)| n.eq_ignore_ascii_case(role)) else {
+        let names: Vec<&str> = roles.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(format!(
+            "{project} has no role by that name; its roles: {}",
+            names.join(", ")
+        ));
+    };
+    let detail = client.project_role(project, *id).await.map_err(jira)?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for a in detail.actors {
+        if let Some(u) = &a.actor_user {
+            let name = a
+                .display_name
+                .clone()
+                .unwrap_or_else(|| u.account_id.clone());
+            out.push((u.account_id.clone(), name));
+        } else if let Some(g) = &a.actor_group {
+            let group = match (&g.group_id, &g.name) {
+                (Some(id), _) => atlassian::client::GroupRef::Id(id.clone()),
+                (None, Some(n)) => atlassian::client::GroupRef::Name(n.clone()),
+                _ => continue,
+            };
+            let members: Vec<_> = client
+                .group_members(group, false)
+                .try_collect()
+                .await
+                .map_err(jira)?;
+            for u in members {
+                let name = u
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| u.account_id.clone());
+                out.push((u.account_id, name));
+            }
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]

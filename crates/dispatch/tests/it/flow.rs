@@ -370,6 +370,10 @@ async fn diagnostics_and_schedule_render_for_the_admin() {
         "every status of FS and FAC is mapped"
     );
     assert!(diag.contains("Checked:"), "{diag}");
+    assert!(
+        diag.contains("Background work cannot reach Jira"),
+        "no service credential in this set-up: {diag}"
+    );
     let sched = admin.get("/dispatch/schedule").await.unwrap();
     assert_eq!(sched.status(), 200);
     let sched = text(sched).await;
@@ -382,4 +386,52 @@ async fn diagnostics_and_schedule_render_for_the_admin() {
     let insights = admin.get("/dispatch/insights?days=7").await.unwrap();
     assert_eq!(insights.status(), 200);
     assert!(text(insights).await.contains("Jobs completed"));
+}
+
+#[tokio::test]
+async fn technicians_come_from_a_project_role() {
+    let env = start().await;
+    let (mut admin, _) = env.browser_as("admin", 0).await;
+    let csrf = admin
+        .csrf_token("/settings/dispatch/technicians")
+        .await
+        .unwrap();
+    let bad = admin
+        .post_form(
+            "/settings/dispatch/technicians",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "role"),
+                ("value", "FS:No Such Role"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(text(bad).await.contains("has no role by that name"));
+    let r = admin
+        .post_form(
+            "/settings/dispatch/technicians",
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "role"),
+                ("value", "FS:Technicians"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", text(r).await);
+    let added: u32 = atlassian_sim::testkit::location(&r)
+        .unwrap()
+        .rsplit("n=")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(added > 0, "the role's members became technicians");
+    let page = text(admin.get("/settings/dispatch/technicians").await.unwrap()).await;
+    let tech = env.user("technician", 0);
+    assert!(page.contains(&tech.display_name), "{page}");
 }

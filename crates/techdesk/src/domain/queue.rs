@@ -1,9 +1,11 @@
 //! The queue: tickets grouped by status and sorted by SLA urgency, filters and counts.
 //!
-//! JSM's SLA metrics are not part of the client's issue fields, so TechDesk derives the
+//! A JSM request's urgency comes from JSM's own SLAs (see [`super::sla`]); for a ticket
+//! without SLAs (a plain Jira issue, or SLAs the user may not read) TechDesk derives the
 //! resolution target from the ticket's priority (the admin-visible table [`sla_hours`]) and
-//! its creation time; the most urgent ticket is the one whose target is nearest (or most
-//! overdue).
+//! its creation time. Breached tickets come first, then the least time left.
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,10 @@ pub enum SlaState {
     Ok,
     /// No target (no creation time).
     Unknown,
+    /// Every JSM goal is met (no clock running).
+    Met,
+    /// Every running JSM clock is paused.
+    Paused,
 }
 
 impl SlaState {
@@ -51,6 +57,8 @@ impl SlaState {
             Self::AtRisk => "at-risk",
             Self::Ok => "ok",
             Self::Unknown => "unknown",
+            Self::Met => "met",
+            Self::Paused => "paused",
         }
     }
 }
@@ -67,6 +75,19 @@ pub struct Sla {
 impl Sla {
     /// `2h 10m left`, `overdue by 3h`, `no target`.
     pub fn label(&self) -> String {
+        match self.state {
+            SlaState::Met => return "met".to_owned(),
+            SlaState::Paused => {
+                let mut l = self.remaining_label();
+                l.insert_str(0, "paused, ");
+                return l;
+            }
+            _ => {}
+        }
+        self.remaining_label()
+    }
+
+    fn remaining_label(&self) -> String {
         match self.remaining_seconds {
             None => "no target".to_owned(),
             Some(s) if s >= 0 => format!(
@@ -147,9 +168,22 @@ fn category_rank(category: &str) -> u8 {
 /// category) and sorts each group by SLA urgency (least time left first; tickets without a
 /// target last; ties by key).
 pub fn group_by_status(items: Vec<QueueItem>, now: Timestamp) -> Vec<StatusGroup> {
+    group_by_status_with(items, now, &HashMap::new())
+}
+
+/// [`group_by_status`] with JSM's SLAs where known (`jsm`: issue key → urgency); the others
+/// fall back to the priority table.
+pub fn group_by_status_with(
+    items: Vec<QueueItem>,
+    now: Timestamp,
+    jsm: &HashMap<String, Sla>,
+) -> Vec<StatusGroup> {
     let mut groups: Vec<(u8, StatusGroup)> = Vec::new();
     for item in items {
-        let sla = sla_of(&item.priority, item.created, now);
+        let sla = jsm
+            .get(&item.key)
+            .copied()
+            .unwrap_or_else(|| sla_of(&item.priority, item.created, now));
         let ranked = RankedItem { item, sla };
         match groups
             .iter_mut()
@@ -170,7 +204,12 @@ pub fn group_by_status(items: Vec<QueueItem>, now: Timestamp) -> Vec<StatusGroup
         .into_iter()
         .map(|(_, mut g)| {
             g.items.sort_by(|a, b| {
-                let key = |r: &RankedItem| r.sla.remaining_seconds.unwrap_or(i64::MAX);
+                let key = |r: &RankedItem| {
+                    (
+                        r.sla.state != SlaState::Breached,
+                        r.sla.remaining_seconds.unwrap_or(i64::MAX),
+                    )
+                };
                 key(a)
                     .cmp(&key(b))
                     .then_with(|| a.item.key.cmp(&b.item.key))
@@ -359,6 +398,36 @@ mod tests {
         let breached = filter_sla(groups, "breached");
         assert_eq!(count(&breached), 1);
         assert_eq!(breached[0].items[0].item.key, "FS-5");
+    }
+
+    #[test]
+    fn jsm_slas_win_over_the_priority_table_and_breaches_come_first() {
+        let now = ts(1_000_000);
+        let items = vec![
+            item("FS-1", "To Do", "new", "Highest", Some(1_000_000 - 3600)),
+            item("FS-2", "To Do", "new", "Low", Some(1_000_000 - 60)),
+            item("FS-3", "To Do", "new", "Low", Some(1_000_000 - 60)),
+            item("FS-4", "To Do", "new", "Low", Some(1_000_000 - 60)),
+        ];
+        let mut jsm = HashMap::new();
+        let sla = |state, remaining_seconds| Sla {
+            state,
+            remaining_seconds,
+        };
+        // A paused clock past its goal still counts as breached, ahead of a soon deadline.
+        jsm.insert("FS-2".to_owned(), sla(SlaState::Breached, Some(-10)));
+        jsm.insert("FS-3".to_owned(), sla(SlaState::Ok, Some(60)));
+        jsm.insert("FS-4".to_owned(), sla(SlaState::Met, None));
+        let groups = group_by_status_with(items, now, &jsm);
+        let keys: Vec<_> = groups[0]
+            .items
+            .iter()
+            .map(|r| r.item.key.as_str())
+            .collect();
+        assert_eq!(keys, vec!["FS-2", "FS-3", "FS-1", "FS-4"]);
+        assert_eq!(groups[0].items[3].sla.label(), "met");
+        let paused = sla(SlaState::Paused, Some(3600));
+        assert_eq!(paused.label(), "paused, 1h left");
     }
 
     #[test]

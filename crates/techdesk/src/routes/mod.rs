@@ -2,6 +2,7 @@
 
 mod assets;
 mod feedback;
+mod participants;
 mod project_settings;
 mod queue;
 mod request;
@@ -60,6 +61,8 @@ struct Caches {
     fields: TtlCache<Vec<Field>>,
     request_type_fields: TtlCache<RequestTypeFields>,
     attribute_names: TtlCache<HashMap<String, String>>,
+    slas: TtlCache<participants::FetchedSlas>,
+    participants: TtlCache<Vec<atlassian::client::User>>,
 }
 
 impl TechDeskState {
@@ -73,6 +76,8 @@ impl TechDeskState {
                 fields: TtlCache::new(METADATA_TTL),
                 request_type_fields: TtlCache::new(METADATA_TTL),
                 attribute_names: TtlCache::new(METADATA_TTL),
+                slas: TtlCache::new(crate::cache::TICKET_TTL),
+                participants: TtlCache::new(crate::cache::TICKET_TTL),
             }),
         }
     }
@@ -225,6 +230,10 @@ pub fn pages(state: TechDeskState) -> Router {
         .route(
             "/techdesk/tickets/{key}/assign",
             post(ticket_actions::assign_to_me),
+        )
+        .route(
+            "/techdesk/tickets/{key}/participants",
+            post(participants::add),
         )
         .route("/techdesk/tickets/{key}/timer/start", post(timer::start))
         .route("/techdesk/tickets/{key}/timer/stop", post(timer::stop))
@@ -392,6 +401,7 @@ pub(crate) fn done_message(done: Option<&str>) -> Option<&'static str> {
         "assigned" => "Assigned to you.",
         "timer" => "Timer started.",
         "linked" => "Assets object linked.",
+        "participant" => "Participant added.",
         "created" => "Request created.",
         "saved" => "Saved.",
         "view" => "View saved.",

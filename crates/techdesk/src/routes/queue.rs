@@ -1,6 +1,8 @@
 //! `/techdesk`: my queue and the team queue, filters, search, saved views, counts; and
 //! the same queue as JSON at `/api/techdesk/v1/queue`.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use atlassian::client::{AtlassianClient, SearchRequest};
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -20,12 +22,16 @@ use super::{
     see_other,
 };
 use crate::domain::queue::{
-    QueueFilter, StatusGroup, count, filter_sla, group_by_status, queue_jql,
+    QueueFilter, QueueItem, Sla, StatusGroup, count, filter_sla, group_by_status_with, queue_jql,
 };
+use crate::domain::sla::{goals, urgency};
 use crate::domain::ticket::{QUEUE_FIELDS, queue_item};
 
 /// Most tickets shown in one queue.
 const MAX_ITEMS: usize = 100;
+
+/// SLA requests of one queue in flight at once.
+const SLA_CONCURRENCY: usize = 6;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -71,6 +77,8 @@ struct QueuePage {
 /// Loads a queue: its groups, or a Jira problem.
 #[tracing::instrument(name = "techdesk.queue", skip_all, fields(scope = %filter.scope))]
 pub(crate) async fn load(
+    st: &TechDeskState,
+    ctx: &AccessContext,
     client: &AtlassianClient,
     filter: &QueueFilter,
     projects: &[String],
@@ -83,9 +91,51 @@ pub(crate) async fn load(
     let mut req = SearchRequest::new(jql).fields(QUEUE_FIELDS);
     req.page_size = MAX_ITEMS as u32;
     let issues: Vec<_> = client.search(req).take(MAX_ITEMS).try_collect().await?;
-    let items = issues.iter().map(queue_item).collect();
-    let groups = group_by_status(items, jiff::Timestamp::now());
+    let items: Vec<QueueItem> = issues.iter().map(queue_item).collect();
+    let now = jiff::Timestamp::now();
+    let jsm = jsm_urgencies(st, ctx, client, &items, now).await;
+    let groups = group_by_status_with(items, now, &jsm);
     Ok(filter_sla(groups, &filter.sla))
+}
+
+/// JSM's SLA urgency of every request in the queue (plain Jira issues have none and use
+/// the priority table). One SLA call per request, a few at a time, through the per-user
+/// cache the ticket view shares.
+async fn jsm_urgencies(
+    st: &TechDeskState,
+    ctx: &AccessContext,
+    client: &AtlassianClient,
+    items: &[QueueItem],
+    now: jiff::Timestamp,
+) -> HashMap<String, Sla> {
+    let keys: Vec<&str> = items
+        .iter()
+        .filter(|i| i.request_type.is_some())
+        .map(|i| i.key.as_str())
+        .collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(SLA_CONCURRENCY) {
+        let got = futures_util::future::join_all(
+            chunk
+                .iter()
+                .map(|key| urgency_of(st, ctx, client, key, now)),
+        )
+        .await;
+        out.extend(got.into_iter().flatten());
+    }
+    out
+}
+
+async fn urgency_of(
+    st: &TechDeskState,
+    ctx: &AccessContext,
+    client: &AtlassianClient,
+    key: &str,
+    now: jiff::Timestamp,
+) -> Option<(String, Sla)> {
+    let fetched = st.request_slas(ctx, client, key).await?;
+    let since = now.as_second().saturating_sub(fetched.at.as_second());
+    urgency(&goals(&fetched.slas, since)).map(|u| (key.to_owned(), u))
 }
 
 fn view_prefix(account: &str) -> String {
@@ -184,7 +234,7 @@ pub(super) async fn page(
         page.errors = field_errors(problems);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    match load(&client, &filter, &settings.projects).await {
+    match load(&st, &ctx, &client, &filter, &settings.projects).await {
         Ok(groups) => {
             page.total = count(&groups);
             page.groups = groups;
@@ -334,7 +384,7 @@ pub(super) async fn api_queue(
         });
     }
     let settings = st.settings(&ctx).await?;
-    let groups = load(&client, &filter, &settings.projects)
+    let groups = load(&st, &ctx, &client, &filter, &settings.projects)
         .await
         .map_err(|e| {
             let (status, message) = jira_problem(&e);

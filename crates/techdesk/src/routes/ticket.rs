@@ -1,6 +1,8 @@
 //! `/techdesk/tickets/{key}`: the ticket view. At most three Atlassian calls when warm:
 //! the issue (all fields, comments and worklogs included), its transitions, and one AQL
-//! search for the linked Assets objects; field lists and request-type fields are cached.
+//! search for the linked Assets objects; field lists and request-type fields are cached,
+//! and so are the ticket's JSM SLAs and participants, per user for a minute (TechDesk's own
+//! writes refresh them; running SLA clocks are moved on by the time since they were read).
 
 use std::collections::BTreeMap;
 
@@ -21,10 +23,12 @@ use super::{
 };
 use crate::domain::assets::{ObjectView, linked_objects_query, object_view, type_id_and_name};
 use crate::domain::duration::format_duration;
+use crate::domain::participants::person_of;
 use crate::domain::settings::TechDeskSettings;
+use crate::domain::sla::{GoalView, goals, urgency};
 use crate::domain::ticket::{
-    FieldValue, TicketView, TransitionView, assets_field_ids, request_field_values, ticket_view,
-    transitions_view,
+    FieldValue, Person, TicketView, TransitionView, assets_field_ids, request_field_values,
+    ticket_view, transitions_view,
 };
 use crate::domain::timer::{Timer, timer_key};
 
@@ -39,6 +43,7 @@ pub(crate) struct Forms {
     pub transition: String,
     pub transition_values: BTreeMap<String, String>,
     pub assets_query: String,
+    pub participant: String,
 }
 
 #[derive(Template)]
@@ -48,6 +53,10 @@ pub(crate) struct TicketPage {
     pub csrf: String,
     pub path: String,
     pub t: TicketView,
+    /// JSM's SLA goals (empty for a plain Jira issue).
+    pub goals: Vec<GoalView>,
+    /// JSM request participants.
+    pub participants: Vec<Person>,
     pub fields: Vec<FieldValue>,
     pub transitions: Vec<TransitionView>,
     pub objects: Vec<ObjectView>,
@@ -112,10 +121,12 @@ pub(crate) async fn build(
     check_issue_key(key)?;
     let project = key.split('-').next().unwrap_or_default();
     let settings = st.settings_for(ctx, project).await?;
-    let (issue, transitions, fields) = tokio::join!(
+    let (issue, transitions, fields, slas, participants) = tokio::join!(
         client.issue(key, &["*all"], None),
         client.transitions(key),
         st.fields(ctx, client),
+        st.request_slas(ctx, client, key),
+        st.participants(ctx, client, key),
     );
     let issue = issue.map_err(|e| jira_html_error(&e))?;
     let transitions = transitions.map_err(|e| jira_html_error(&e))?;
@@ -126,7 +137,15 @@ pub(crate) async fn build(
     if !settings.assets_fields.is_empty() {
         assets_fields.retain(|f| settings.assets_fields.contains(f));
     }
-    let t = ticket_view(&issue, &assets_fields, jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let mut t = ticket_view(&issue, &assets_fields, now);
+    let goals = slas
+        .map(|f| goals(&f.slas, now.as_second().saturating_sub(f.at.as_second())))
+        .unwrap_or_default();
+    if let Some(u) = urgency(&goals) {
+        t.sla = u;
+    }
+    let participants = participants.iter().map(person_of).collect();
     let fields = match &t.request_type {
         Some((rt, _, desk)) if !rt.is_empty() && !desk.is_empty() => {
             match st.request_type_fields(ctx, client, desk, rt).await {
@@ -164,6 +183,8 @@ pub(crate) async fn build(
         csrf: csrf_of(&chrome),
         chrome,
         path: format!("/techdesk/tickets/{key}"),
+        goals,
+        participants,
         fields,
         transitions: transitions_view(&transitions),
         objects,

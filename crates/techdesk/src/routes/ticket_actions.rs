@@ -108,6 +108,7 @@ pub(super) async fn comment(
     match result {
         Ok(()) => {
             st.audit_jira(&ctx, &key, detail, Outcome::Ok).await;
+            st.forget_ticket(&ctx, &key);
             Ok(see_other(&format!(
                 "/techdesk/tickets/{key}?done=comment#comments"
             )))
@@ -314,6 +315,7 @@ pub(super) async fn transition(
     match client.do_transition(&key, &chosen.id, fields).await {
         Ok(()) => {
             st.audit_jira(&ctx, &key, detail, Outcome::Ok).await;
+            st.forget_ticket(&ctx, &key);
             Ok(see_other(&format!(
                 "/techdesk/tickets/{key}?done=transition"
             )))

@@ -9,5 +9,6 @@ mod bench;
 mod harness;
 mod requests;
 mod settings;
+mod sla;
 mod ticket;
 mod xss;

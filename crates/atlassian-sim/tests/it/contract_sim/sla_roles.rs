@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use super::Sender;
 
+/// Method, concrete path, body, caller (none: anonymous) and expected status.
+type Case<'a> = (&'a str, String, Option<Value>, Option<&'a UserSummary>, u16);
+
 /// A JSM request of FS reported by `reporter` (`Ok`) or by anyone else (`Err`).
 fn find_request(s: &Sender<'_>, reporter: Result<&str, &str>) -> String {
     let m = s.h.state.read();
@@ -105,7 +108,7 @@ pub(super) async fn sla_routes(s: &mut Sender<'_>, w: &Who<'_>) {
             "{page}"
         );
     }
-    let cases: Vec<(&str, String, Option<Value>, Option<&UserSummary>, u16)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "POST",
             path.clone(),
