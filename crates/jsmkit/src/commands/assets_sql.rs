@@ -21,27 +21,32 @@ pub enum AssetsSqlCommand {
     /// Export Assets schemas, object types and objects as typed SQL: a re-runnable script
     /// (--dialect + --out) or a direct, all-or-nothing load into a database (--target).
     #[command(
-        after_help = "Examples:\n  jsmkit assets-sql export --site http://127.0.0.1:8090 --email admin@irwell.example --api-token TOKEN --dialect postgres --out assets.sql\n  jsmkit assets-sql export --site https://acme.atlassian.net --email me@acme.com --api-token TOKEN --target postgres://bi@db/cmdb --incremental\n  jsmkit assets-sql export --site URL --email EMAIL --api-token TOKEN --target sqlite://cmdb.db --schema 1 --where 'Status=Active'\n\nThe simulator (`jsmkit sim`) prints demo users with API tokens to try this against."
+        after_help = "Examples:\n  jsmkit assets-sql export --site http://127.0.0.1:8090 --email admin@irwell.example --api-token TOKEN --dialect postgres --out assets.sql\n  jsmkit assets-sql export --site https://acme.atlassian.net --email me@acme.com --api-token TOKEN --target postgres://bi@db/cmdb --incremental\n  jsmkit assets-sql export --site URL --email EMAIL --api-token TOKEN --target sqlite://cmdb.db --schema 1 --where 'Status=Active'\n  jsmkit assets-sql export --dialect postgres --out assets.sql   (the site configured on this server)\n\nThe simulator (`jsmkit sim`) prints demo users with API tokens to try this against."
     )]
     Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Site root URL (e.g. https://acme.atlassian.net, or the simulator's URL).
-    #[arg(long, value_name = "URL")]
-    pub site: String,
-    /// Account e-mail for basic auth.
+    /// Site root URL (e.g. https://acme.atlassian.net, or the simulator's URL). Without it,
+    /// the site configured on this server is used, with its service credential.
+    #[arg(long, value_name = "URL", requires_all = ["email", "api_token"])]
+    pub site: Option<String>,
+    /// Account e-mail for basic auth (with --site).
     #[arg(long, value_name = "EMAIL")]
-    pub email: String,
-    /// API token for basic auth.
+    pub email: Option<String>,
+    /// API token for basic auth (with --site).
     #[arg(
         long,
         value_name = "TOKEN",
         env = "JSMKIT_ASSETS_API_TOKEN",
         hide_env_values = true
     )]
-    pub api_token: String,
+    pub api_token: Option<String>,
+    /// Without --site: the configured site to export (its cloudId); needed when the store
+    /// holds several sites.
+    #[arg(long, value_name = "CLOUD_ID", conflicts_with = "site")]
+    pub cloud_id: Option<String>,
     /// Assets API root (default: Atlassian's gateway for *.atlassian.net, else SITE/jsm/assets).
     #[arg(long, value_name = "URL")]
     pub assets_root: Option<String>,
@@ -89,13 +94,109 @@ fn set(v: &[String]) -> Option<BTreeSet<String>> {
     (!v.is_empty()).then(|| v.iter().cloned().collect())
 }
 
-pub async fn run(cmd: AssetsSqlCommand) -> Result<(), CliError> {
+pub async fn run(cmd: AssetsSqlCommand, config: &platform::config::Config) -> Result<(), CliError> {
     match cmd {
-        AssetsSqlCommand::Export(args) => export(args).await,
+        AssetsSqlCommand::Export(args) => export(args, config).await,
     }
 }
 
-async fn export(args: ExportArgs) -> Result<(), CliError> {
+/// The Assets API of the site configured on this server, with its service credential.
+async fn configured_site(
+    config: &platform::config::Config,
+    cloud_id: Option<&str>,
+) -> Result<(atlassian::client::AssetsClient, String), CliError> {
+    use platform::store::SiteId;
+    let store = super::open_store(config).await?;
+    let sites: Vec<SiteId> = store
+        .list_sites()
+        .await
+        .context("listing the sites in the store")?
+        .into_iter()
+        .filter(|s| s.as_str() != platform::scheduler::GLOBAL_SITE && s.as_str() != platform::identity::LOGIN_SITE)
+        .collect();
+    let site = match cloud_id {
+        Some(id) => SiteId::new(id).map_err(|e| CliError::Config(format!("--cloud-id: {e}")))?,
+        None => match sites.as_slice() {
+            [only] => only.clone(),
+            [] => {
+                return Err(CliError::Config(
+                    "no site is configured in the store; give --site, --email and --api-token"
+                        .into(),
+                ));
+            }
+            many => {
+                let ids: Vec<&str> = many.iter().map(SiteId::as_str).collect();
+                return Err(CliError::Config(format!(
+                    "the store holds several sites; choose one with --cloud-id ({})",
+                    ids.join(", ")
+                )));
+            }
+        },
+    };
+    let public = config
+        .server
+        .public_url
+        .clone()
+        .or_else(|| url::Url::parse(&format!("http://{}", config.server.listen)).ok())
+        .context("server.public_url")?;
+    let client = match platform::identity::OAuthSettings::from_config(config, &public) {
+        Some(oauth) => {
+            let web = platform::web::WebConfig {
+                public_url: config.server.public_url.clone(),
+                ..platform::web::WebConfig::default()
+            };
+            let auth = platform::identity::AuthContext::new(store.clone(), &oauth, &web)
+                .map_err(|e| CliError::Config(e.to_string()))?;
+            auth.service_client(&site)
+                .await
+                .map_err(|e| CliError::Config(e.to_string()))?
+        }
+        None => {
+            // Without an OAuth app only an API-token credential can be used.
+            use platform::settings::{
+                CREDENTIAL_META_KEY, CREDENTIAL_SECRET_KEY, CredentialKind, CredentialMeta,
+            };
+            let kv = store.kv(&site, &platform::permissions::platform_ns());
+            let meta: CredentialMeta = kv
+                .get(CREDENTIAL_META_KEY)
+                .await
+                .context("reading the service credential")?
+                .ok_or_else(|| CliError::Config("no service credential is set for this site (Settings → Service credentials)".into()))?;
+            if meta.kind != CredentialKind::ApiToken {
+                return Err(CliError::Config(
+                    "the service credential is an OAuth refresh token; configure oauth.client_id and JSMKIT_OAUTH_CLIENT_SECRET".into(),
+                ));
+            }
+            let token = kv
+                .get_secret(CREDENTIAL_SECRET_KEY)
+                .await
+                .context("reading the service credential")?
+                .ok_or_else(|| {
+                    CliError::Config("the service credential's token is missing".into())
+                })?;
+            let info = platform::identity::site_info(&store, &site)
+                .await
+                .context("reading the site")?
+                .ok_or_else(|| {
+                    CliError::Config("the site's URL is not known; sign in to jsmkit once".into())
+                })?;
+            let login = SiteLogin {
+                url: info.url,
+                email: meta.email,
+                api_token: token,
+                assets_root: None,
+            };
+            let assets = assets_sql::connect(&login)
+                .await
+                .context("connecting to Assets")?;
+            return Ok((assets, site.as_str().to_string()));
+        }
+    };
+    let assets = client.assets().await.context("connecting to Assets")?;
+    Ok((assets, site.as_str().to_string()))
+}
+
+async fn export(args: ExportArgs, config: &platform::config::Config) -> Result<(), CliError> {
     let output_kind = match (&args.dialect, &args.out, &args.target) {
         (Some(d), Some(out), None) => {
             let dialect: Dialect = d
@@ -124,12 +225,7 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
         }
         _ => ExportState::default(),
     };
-    let site = SiteLogin {
-        url: args.site.clone(),
-        email: args.email.clone(),
-        api_token: SecretString::from(args.api_token.clone()),
-        assets_root: args.assets_root.clone(),
-    };
+
     let tty = std::io::stderr().is_terminal();
     let progress: Option<ProgressFn> = tty.then(|| {
         Box::new(|p: &assets_sql::run::Progress| {
@@ -155,9 +251,25 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
         incremental: args.incremental,
         progress,
     };
-    let assets = assets_sql::connect(&site)
-        .await
-        .with_context(|| format!("--site {}", args.site))?;
+    let assets = match (&args.site, &args.email, &args.api_token) {
+        (Some(url), Some(email), Some(token)) => {
+            let site = SiteLogin {
+                url: url.clone(),
+                email: email.clone(),
+                api_token: SecretString::from(token.clone()),
+                assets_root: args.assets_root.clone(),
+            };
+            assets_sql::connect(&site)
+                .await
+                .with_context(|| format!("--site {url}"))?
+        }
+        (None, _, _) => configured_site(config, args.cloud_id.as_deref()).await?.0,
+        _ => {
+            return Err(CliError::Config(
+                "--site needs --email and --api-token (or leave all three out to use the configured site)".into(),
+            ));
+        }
+    };
     let (output, described) = match output_kind {
         Ok(target) => {
             let d = target.redacted();

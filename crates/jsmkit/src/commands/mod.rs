@@ -106,7 +106,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::AssetsSql(cmd) => {
             let config = Config::load(opts)?;
             init_logging(&config)?;
-            assets_sql::run(cmd).await
+            assets_sql::run(cmd, &config).await
         }
         Command::Bench(BenchCommand::Store(args)) => {
             let config = Config::load(opts)?;
