@@ -293,7 +293,9 @@ async fn role_members(
 ) -> Result<Vec<(String, String)>, String> {
     let jira = |e: atlassian::client::Error| match e {
         atlassian::client::Error::NotFound { .. } => {
-            format!("Jira has no project {project}, or you cannot see it")
+            format!(
+                "Jira has no project {project}, or does not let you read its roles (that needs Administer Projects)"
+            )
         }
         other => format!(
             "Jira did not list the project roles ({})",

@@ -4,6 +4,7 @@ mod api;
 mod connected;
 mod jql;
 mod oauth_faults;
+mod sla;
 
 use atlassian_sim::{SimConfig, SimHandle, UserSummary};
 
