@@ -107,13 +107,17 @@ test("a locked ticket's assignee is not changed, with the reason shown", async (
   await card.waitFor();
   const key = await card.getAttribute("data-key");
   const before = await jiraIssue(s, key);
-  await card.locator("summary").click();
-  const select = card.locator("select[name=account_id]");
+  // The accessible path: the card's "Assign to…" page, with suggestions and a plain form.
+  await card.getByRole("link", { name: "Assign to…" }).click();
+  await page.waitForURL((u) => u.pathname === `/dispatch/assign/${key}`);
+  assert.match(await page.locator("main").innerText(), /Suggested for/);
+  const select = page.locator("#account_id");
   const options = await select.locator("option").evaluateAll((os) => os.map((o) => o.value));
   const other = options.find((v) => v && v !== before.assignee);
   await select.selectOption(other);
-  await card.getByRole("button", { name: "Assign" }).click();
-  await page.locator("#board-message").filter({ hasText: "cannot be changed" }).waitFor();
+  await page.getByRole("button", { name: "Assign" }).click();
+  await page.waitForURL((u) => u.pathname === "/dispatch");
+  assert.match(await page.locator("main .form-error").innerText(), /assignee is locked/);
   assert.deepEqual(await jiraIssue(s, key), before, "Jira unchanged");
 });
 
@@ -126,10 +130,12 @@ test("another dispatcher's change appears on the board without a reload", async 
   const card = actor.locator('ul[data-lane=""] li.card.phase-gray').first();
   await card.waitFor();
   const key = await card.getAttribute("data-key");
-  await card.locator("summary").click();
-  await card.locator("select[name=account_id]").selectOption(tech.accountId);
-  await card.getByRole("button", { name: "Assign" }).click();
-  await actor.locator("#board-message").filter({ hasText: `${key} assigned to` }).waitFor();
+  await card.getByRole("link", { name: "Assign to…" }).click();
+  await actor.waitForURL((u) => u.pathname === `/dispatch/assign/${key}`);
+  await actor.locator("#account_id").selectOption(tech.accountId);
+  await actor.getByRole("button", { name: "Assign" }).click();
+  await actor.waitForURL((u) => u.pathname === "/dispatch");
+  assert.match(await actor.locator("main .notice").first().innerText(), /assigned/);
   // The watcher never reloads: the live refresh moves the card into the technician's lane.
   await watcher
     .locator(`ul[data-lane="${tech.accountId}"] li.card[data-key="${key}"]`)

@@ -144,13 +144,18 @@ pub struct Lane {
     pub cards: Vec<Card>,
 }
 
+/// Most queue cards shown; the rest are counted (filters narrow the queue).
+pub const QUEUE_SHOWN: usize = 150;
+
 /// The whole board.
 #[derive(Clone, Debug, Serialize)]
 pub struct Board {
     /// The day shown.
     pub day: Date,
-    /// Planned or unassigned tickets, most urgent first.
+    /// Planned or unassigned tickets, most urgent first (at most [`QUEUE_SHOWN`]).
     pub queue: Vec<Card>,
+    /// Queue tickets not shown.
+    pub queue_hidden: usize,
     /// One lane per technician, by name.
     pub lanes: Vec<Lane>,
     /// Tickets assigned to someone who is not a technician here.
@@ -290,9 +295,12 @@ pub fn build(
         .collect();
     lanes.sort_by_key(|a| a.name.to_lowercase());
     others.sort_by(|a, b| a.ticket.key.cmp(&b.ticket.key));
+    let queue_hidden = queue.len().saturating_sub(QUEUE_SHOWN);
+    queue.truncate(QUEUE_SHOWN);
     Board {
         day,
         queue,
+        queue_hidden,
         lanes,
         others,
         counts,

@@ -80,7 +80,7 @@ function wire() {
       animation: 120,
       // Mouse-event dragging: the same on every browser and drivable by tests.
       forceFallback: true,
-      filter: "details, button, select, input, label",
+      filter: "a, button",
       preventOnFilter: false,
       onStart: () => {
         dragging = true;
@@ -95,31 +95,6 @@ function wire() {
         say(res.text, res.ok);
         await refresh(true);
       },
-    });
-  }
-  for (const form of board.querySelectorAll("form.assign-form")) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      const res = await assign(
-        String(data.get("key")),
-        String(data.get("account_id") ?? ""),
-        String(data.get("expected") ?? ""),
-        data.get("override") === "yes",
-      );
-      say(res.text, res.ok);
-      await refresh(true);
-    });
-  }
-  for (const button of board.querySelectorAll("button.suggest-button")) {
-    button.addEventListener("click", async () => {
-      const out = document.getElementById("suggestions");
-      if (!out) return;
-      const res = await fetch(`/dispatch/suggest?key=${encodeURIComponent(button.dataset.key ?? "")}`, {
-        credentials: "same-origin",
-      });
-      out.innerHTML = res.ok ? await res.text() : "";
-      if (!res.ok) say("No suggestions could be made for this ticket.", false);
     });
   }
 }

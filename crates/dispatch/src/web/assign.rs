@@ -406,3 +406,114 @@ fn jira_error(e: &atlassian::client::Error, key: &str) -> ApiError {
         )),
     }
 }
+
+#[derive(askama::Template)]
+#[template(path = "dispatch/assign.html")]
+struct AssignPage {
+    chrome: platform::web::PageChrome,
+    csrf: String,
+    ticket: crate::board::Ticket,
+    phase: Phase,
+    locked: bool,
+    day: String,
+    technicians: Vec<(String, String)>,
+    suggestions: crate::suggest::Suggestions,
+    names: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AssignQuery {
+    day: String,
+}
+
+/// `GET /dispatch/assign/{key}`: the "Assign to…" page of one ticket: who has it, the ranked
+/// suggestions with their reasons, and the form (works without scripts).
+pub(crate) async fn page(
+    State(st): State<DispatchState>,
+    ctx: AccessContext,
+    UserClient(client): UserClient,
+    user: Option<axum::Extension<platform::web::UserChrome>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AssignQuery>,
+) -> Result<Response, HtmlError> {
+    if !valid_key(&key) {
+        return Err(HtmlError(ApiError::NotFound("not an issue key".into())));
+    }
+    let (config, _) = config(&st, &ctx).await?;
+    let mine = super::dispatchable(&st, &ctx, &config).await;
+    let project = key
+        .split_once('-')
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_default();
+    if !mine.contains(&project) {
+        return Err(HtmlError(ApiError::Forbidden(
+            "you are not a dispatcher of this ticket's project".into(),
+        )));
+    }
+    let scoped = Config {
+        projects: mine,
+        ..config.clone()
+    };
+    let tickets = st
+        .cache
+        .tickets(&ctx.site, ctx.principal.id(), &client, &scoped)
+        .await
+        .map_err(ApiError::internal)?;
+    let ticket = match tickets.tickets.iter().find(|t| t.key == key) {
+        Some(t) => t.clone(),
+        None => {
+            let fields = config.fields.search_fields();
+            let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let issue = client
+                .issue(&key, &refs, None)
+                .await
+                .map_err(|e| jira_error(&e, &key))?;
+            crate::jira::ticket(&issue, &config.fields).ok_or_else(|| {
+                HtmlError(ApiError::NotFound("Jira returned no usable ticket".into()))
+            })?
+        }
+    };
+    let techs = DispatchStore::new(&st.store, &ctx.site)
+        .technicians()
+        .await
+        .map_err(ApiError::internal)?;
+    let phase = config.mapping.phase(&ticket.status_id);
+    let suggestions = super::board::rank_for(
+        &ticket,
+        &tickets.tickets,
+        &techs,
+        &config.mapping,
+        Timestamp::now(),
+    );
+    let chrome = super::chrome(
+        &format!("Assign {key}"),
+        platform::web::Section::Dispatch,
+        user,
+    );
+    let day = if q.day.parse::<Date>().is_ok() {
+        q.day
+    } else {
+        String::new()
+    };
+    super::render(
+        axum::http::StatusCode::OK,
+        &AssignPage {
+            csrf: super::csrf_of(&chrome),
+            chrome,
+            locked: config.mapping.lock_phases.contains(&phase),
+            phase,
+            ticket,
+            day,
+            technicians: techs
+                .iter()
+                .map(|t| (t.account_id.clone(), t.display_name.clone()))
+                .collect(),
+            names: techs
+                .iter()
+                .map(|t| (t.account_id.clone(), t.display_name.clone()))
+                .collect(),
+            suggestions,
+        },
+    )
+}

@@ -53,11 +53,9 @@ struct BoardPage {
 #[derive(Template)]
 #[template(path = "dispatch/lanes.html")]
 struct LanesFragment {
-    csrf: String,
     board: Board,
     version: u64,
     day: String,
-    technicians: Vec<(String, String)>,
 }
 
 fn parse_day(s: Option<&str>, zone: &TimeZone) -> Result<Date, ApiError> {
@@ -263,7 +261,6 @@ pub(crate) async fn lanes(
     State(st): State<DispatchState>,
     ctx: AccessContext,
     UserClient(client): UserClient,
-    user: Option<Extension<UserChrome>>,
     q: Result<Query<BoardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) =
@@ -276,12 +273,9 @@ pub(crate) async fn lanes(
     if q.v == Some(l.version) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let csrf = user.map(|Extension(u)| u.csrf_token).unwrap_or_default();
     let frag = LanesFragment {
-        csrf,
         day: l.day.strftime("%Y-%m-%d").to_string(),
         version: l.version,
-        technicians: tech_options(&l.techs),
         board: l.board,
     };
     let html = frag.render().map_err(ApiError::internal)?;
@@ -349,18 +343,43 @@ pub(crate) async fn suggest(
         .technicians()
         .await
         .map_err(ApiError::internal)?;
-    let now = Timestamp::now();
+    let suggestions = rank_for(
+        ticket,
+        &tickets.tickets,
+        &techs,
+        &config.mapping,
+        Timestamp::now(),
+    );
+    let names = techs
+        .iter()
+        .map(|t| (t.account_id.clone(), t.display_name.clone()))
+        .collect();
+    let html = SuggestFragment {
+        key: q.key,
+        suggestions,
+        names,
+    }
+    .render()
+    .map_err(ApiError::internal)?;
+    Ok(axum::response::Html(html).into_response())
+}
+
+/// Technicians ranked for `ticket`, from the board's tickets (their load, bookings today
+/// and where they are) and the technicians' profiles.
+pub(crate) fn rank_for(
+    ticket: &crate::board::Ticket,
+    tickets: &[crate::board::Ticket],
+    techs: &[Technician],
+    mapping: &crate::phase::PhaseMapping,
+    now: Timestamp,
+) -> Suggestions {
     let candidates: Vec<Candidate<'_>> = techs
         .iter()
         .map(|t| {
-            let mine: Vec<&crate::board::Ticket> = tickets
-                .tickets
+            let open: Vec<&crate::board::Ticket> = tickets
                 .iter()
                 .filter(|x| x.assignee.as_deref() == Some(t.account_id.as_str()))
-                .collect();
-            let open: Vec<&&crate::board::Ticket> = mine
-                .iter()
-                .filter(|x| config.mapping.phase(&x.status_id).scheduled())
+                .filter(|x| mapping.phase(&x.status_id).scheduled())
                 .collect();
             let today = t.today(now);
             let booked = open
@@ -370,7 +389,7 @@ pub(crate) async fn suggest(
                 .collect();
             let position = open
                 .iter()
-                .find(|x| config.mapping.phase(&x.status_id).in_field())
+                .find(|x| mapping.phase(&x.status_id).in_field())
                 .and_then(|x| x.location)
                 .or(t.home);
             Candidate {
@@ -389,19 +408,7 @@ pub(crate) async fn suggest(
             .map(|(s, e)| (e.as_second() - s.as_second()) / 60)
             .filter(|m| *m > 0),
     };
-    let suggestions = rank(&needs, &candidates, now);
-    let names = techs
-        .iter()
-        .map(|t| (t.account_id.clone(), t.display_name.clone()))
-        .collect();
-    let html = SuggestFragment {
-        key: q.key,
-        suggestions,
-        names,
-    }
-    .render()
-    .map_err(ApiError::internal)?;
-    Ok(axum::response::Html(html).into_response())
+    rank(&needs, &candidates, now)
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ pub fn router(state: DispatchState) -> Router {
         .route(DISPATCH_BOARD_PATH, get(board::page))
         .route("/dispatch/board/lanes", get(board::lanes))
         .route("/dispatch/assign", post(assign::assign))
+        .route("/dispatch/assign/{key}", get(assign::page))
         .route("/dispatch/suggest", get(board::suggest))
         .route("/dispatch/schedule", get(schedule::page))
         .route("/dispatch/insights", get(schedule::insights))
@@ -163,7 +164,7 @@ pub(crate) async fn require_admin(
 
 /// Whether the caller passes `r` (errors from Jira count as no).
 pub(crate) async fn passes(st: &DispatchState, ctx: &AccessContext, r: Requirement) -> bool {
-    ctx.require(&st.authorizer, &r).await.is_ok()
+    ctx.allows(&st.authorizer, &r).await
 }
 
 /// The dispatched projects the caller dispatches (admins: all of them).

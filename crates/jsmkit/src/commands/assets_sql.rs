@@ -112,7 +112,10 @@ async fn configured_site(
         .await
         .context("listing the sites in the store")?
         .into_iter()
-        .filter(|s| s.as_str() != platform::scheduler::GLOBAL_SITE && s.as_str() != platform::identity::LOGIN_SITE)
+        .filter(|s| {
+            s.as_str() != platform::scheduler::GLOBAL_SITE
+                && s.as_str() != platform::identity::LOGIN_SITE
+        })
         .collect();
     let site = match cloud_id {
         Some(id) => SiteId::new(id).map_err(|e| CliError::Config(format!("--cloud-id: {e}")))?,

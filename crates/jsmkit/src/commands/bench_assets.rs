@@ -186,20 +186,13 @@ async fn measure(
     .context("the export")?;
     let ours = t.elapsed();
     let peak = peak_mib();
-    // Per-type counts give the minimum number of data pages.
-    let counts = psql(
-        &ours_url,
-        &[
-            "-c",
-            "SELECT count(*) FROM assets_sql_catalog WHERE role = 'table'",
-        ],
-    )
-    .unwrap_or_default();
+    // Per-type counts give the minimum number of data pages (the catalog names the object
+    // tables: role `table`).
     let tables: Vec<String> = psql(
         &ours_url,
         &[
             "-c",
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'assets_sql_%' ORDER BY 1",
+            "SELECT DISTINCT table_name FROM assets_sql_catalog WHERE role = 'table' ORDER BY 1",
         ],
     )?
     .lines()
@@ -208,16 +201,12 @@ async fn measure(
     .collect();
     let mut min_pages = 0u64;
     for t in &tables {
-        if t.contains("__") {
-            continue;
-        }
         let n: u64 = psql(&ours_url, &["-c", &format!("SELECT count(*) FROM \"{t}\"")])?
             .trim()
             .parse()
             .unwrap_or(0);
         min_pages += n.div_ceil(1000);
     }
-    let _ = counts;
     // Baseline: the same tables' rows to CSV, the schema copied, then `\copy` timed.
     eprintln!("dumping the same rows to CSV and loading them with psql \\copy…");
     let schema = Command::new("pg_dump")

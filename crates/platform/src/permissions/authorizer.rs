@@ -105,6 +105,18 @@ impl Authorizer {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether `principal` passes `requirement`, for deciding what to show (not logged as a
+    /// denial; use [`Self::require`] to refuse a request).
+    pub async fn allows(
+        &self,
+        site: &SiteId,
+        principal: &Principal,
+        jira: &dyn JiraPermissions,
+        requirement: &Requirement,
+    ) -> bool {
+        self.check(site, principal, jira, requirement).await.is_ok()
+    }
+
     /// Checks `requirement` for `principal` on the request's `site`. `jira` asks Jira as
     /// that user (unused for API keys). Every denial is logged with its reason.
     pub async fn require(

@@ -51,6 +51,15 @@ impl AccessContext {
     }
 }
 
+impl AccessContext {
+    /// Whether this caller passes `requirement` (for deciding what to show; not logged).
+    pub async fn allows(&self, authorizer: &Authorizer, requirement: &Requirement) -> bool {
+        authorizer
+            .allows(&self.site, &self.principal, self.jira.as_ref(), requirement)
+            .await
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for AccessContext {
     /// 401: JSON shape under `/api/`, the error page elsewhere.
     type Rejection = Response;
