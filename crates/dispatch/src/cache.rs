@@ -261,3 +261,43 @@ impl BoardCache {
         })
     }
 }
+
+/// Rendered board fragments by (site, user, day, filters), valid while their tag is current.
+#[derive(Clone, Default)]
+pub struct RenderCache {
+    map: Arc<Mutex<HashMap<String, (String, Arc<String>)>>>,
+}
+
+impl std::fmt::Debug for RenderCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderCache").finish_non_exhaustive()
+    }
+}
+
+/// Most fragments kept; beyond it the cache starts afresh.
+const RENDERED_MAX: usize = 500;
+
+impl RenderCache {
+    /// The fragment stored under `key` if it was rendered for `tag`.
+    pub fn get(&self, key: &str, tag: &str) -> Option<Arc<String>> {
+        let map = match self.map.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.get(key)
+            .filter(|(t, _)| t == tag)
+            .map(|(_, h)| Arc::clone(h))
+    }
+
+    /// Stores a fragment rendered for `tag`.
+    pub fn put(&self, key: String, tag: String, html: Arc<String>) {
+        let mut map = match self.map.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        if map.len() >= RENDERED_MAX {
+            map.clear();
+        }
+        map.insert(key, (tag, html));
+    }
+}

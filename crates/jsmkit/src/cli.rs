@@ -32,6 +32,8 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of the biggest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the jsmkit server with the configured store and secrets.
     #[command(

@@ -24,7 +24,7 @@ use crate::technician::Technician;
 #[serde(default)]
 pub(crate) struct BoardQuery {
     day: Option<String>,
-    v: Option<u64>,
+    v: Option<String>,
     notice: Option<String>,
     error: Option<String>,
     key: Option<String>,
@@ -38,7 +38,7 @@ struct BoardPage {
     chrome: PageChrome,
     csrf: String,
     board: Board,
-    version: u64,
+    version: String,
     day: String,
     prev_day: String,
     next_day: String,
@@ -54,7 +54,7 @@ struct BoardPage {
 #[template(path = "dispatch/lanes.html")]
 struct LanesFragment {
     board: Board,
-    version: u64,
+    version: String,
     day: String,
 }
 
@@ -136,10 +136,25 @@ pub(crate) fn valid_key(k: &str) -> bool {
 
 struct Loaded {
     config: Config,
-    board: Board,
-    version: u64,
+    tickets: crate::cache::Tickets,
+    /// Changes whenever what the board shows may change: tickets, settings, technicians.
+    tag: String,
     techs: Vec<Technician>,
     day: Date,
+    zone: TimeZone,
+}
+
+impl Loaded {
+    fn board(&self, filter: &Filter) -> Board {
+        build(
+            &self.tickets.tickets,
+            &self.techs,
+            &self.config.mapping,
+            self.day,
+            &self.zone,
+            filter,
+        )
+    }
 }
 
 async fn load(
@@ -148,7 +163,7 @@ async fn load(
     client: &atlassian::client::AtlassianClient,
     q: &BoardQuery,
 ) -> Result<Option<Loaded>, ApiError> {
-    let (config, _) = config(st, ctx).await?;
+    let (config, config_version) = config(st, ctx).await?;
     let mine = dispatchable(st, ctx, &config).await;
     if mine.is_empty() {
         return Ok(None);
@@ -157,7 +172,7 @@ async fn load(
     let day = parse_day(q.day.as_deref(), &zone)?;
     let scoped = Config {
         projects: mine,
-        ..config.clone()
+        ..config
     };
     let tickets = st
         .cache
@@ -170,20 +185,22 @@ async fn load(
         .technicians()
         .await
         .map_err(ApiError::internal)?;
-    let board = build(
-        &tickets.tickets,
-        &techs,
-        &config.mapping,
-        day,
-        &zone,
-        &q.filter,
-    );
+    let techs_hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_string(&techs)
+            .unwrap_or_default()
+            .hash(&mut h);
+        h.finish()
+    };
+    let tag = format!("{}-{}-{:x}", tickets.version, config_version, techs_hash);
     Ok(Some(Loaded {
         config: scoped,
-        board,
-        version: tickets.version,
+        tickets,
+        tag,
         techs,
         day,
+        zone,
     }))
 }
 
@@ -245,12 +262,12 @@ pub(crate) async fn page(
             .strftime("%Y-%m-%d")
             .to_string(),
         day,
-        version: l.version,
+        version: l.tag.clone(),
         technicians: tech_options(&l.techs),
         projects: l.config.projects.clone(),
         statuses,
+        board: l.board(&q.filter),
         filter: q.filter,
-        board: l.board,
         message,
     };
     render(StatusCode::OK, &page)
@@ -270,20 +287,39 @@ pub(crate) async fn lanes(
             "you are not a dispatcher of any dispatched project".into(),
         ));
     };
-    if q.v == Some(l.version) {
+    if q.v.as_deref() == Some(l.tag.as_str()) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let day = l.day.strftime("%Y-%m-%d").to_string();
+    // The same board for the same user, day, filters and tag renders the same: reuse it.
+    let key = format!(
+        "{}|{}|{}",
+        ctx.site,
+        ctx.principal.id(),
+        query_string(&day, &q.filter)
+    );
+    if let Some(html) = st.rendered.get(&key, &l.tag) {
+        return Ok(lanes_response(html));
+    }
     let frag = LanesFragment {
-        day: l.day.strftime("%Y-%m-%d").to_string(),
-        version: l.version,
-        board: l.board,
+        board: l.board(&q.filter),
+        day,
+        version: l.tag.clone(),
     };
-    let html = frag.render().map_err(ApiError::internal)?;
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::response::Html(html),
+    let html = std::sync::Arc::new(frag.render().map_err(ApiError::internal)?);
+    st.rendered.put(key, l.tag, std::sync::Arc::clone(&html));
+    Ok(lanes_response(html))
+}
+
+fn lanes_response(html: std::sync::Arc<String>) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        ],
+        html.as_str().to_owned(),
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Template)]

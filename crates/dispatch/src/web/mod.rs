@@ -46,6 +46,8 @@ pub struct DispatchState {
     pub log: AuditLog,
     /// Board tickets per user.
     pub cache: BoardCache,
+    /// Rendered board lanes, reused while nothing changed.
+    pub rendered: crate::cache::RenderCache,
 }
 
 impl DispatchState {
@@ -55,6 +57,7 @@ impl DispatchState {
             authorizer: Authorizer::new(store.clone()),
             log: AuditLog::new(store.clone()),
             cache: BoardCache::default(),
+            rendered: crate::cache::RenderCache::default(),
             store,
         }
     }
