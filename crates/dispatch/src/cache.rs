@@ -265,7 +265,7 @@ impl BoardCache {
 /// Rendered board fragments by (site, user, day, filters), valid while their tag is current.
 #[derive(Clone, Default)]
 pub struct RenderCache {
-    map: Arc<Mutex<HashMap<String, (String, Arc<String>)>>>,
+    map: Arc<Mutex<HashMap<String, (String, bytes::Bytes)>>>,
 }
 
 impl std::fmt::Debug for RenderCache {
@@ -279,18 +279,18 @@ const RENDERED_MAX: usize = 500;
 
 impl RenderCache {
     /// The fragment stored under `key` if it was rendered for `tag`.
-    pub fn get(&self, key: &str, tag: &str) -> Option<Arc<String>> {
+    pub fn get(&self, key: &str, tag: &str) -> Option<bytes::Bytes> {
         let map = match self.map.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
         map.get(key)
             .filter(|(t, _)| t == tag)
-            .map(|(_, h)| Arc::clone(h))
+            .map(|(_, h)| h.clone())
     }
 
     /// Stores a fragment rendered for `tag`.
-    pub fn put(&self, key: String, tag: String, html: Arc<String>) {
+    pub fn put(&self, key: String, tag: String, html: bytes::Bytes) {
         let mut map = match self.map.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),

@@ -111,6 +111,38 @@ impl DispatchStore {
             .map(|_| ())
     }
 
+    /// Every technician, by name, with a fingerprint of their stored versions (changes
+    /// whenever any technician is added, changed or removed).
+    pub async fn technicians_tagged(&self) -> Result<(Vec<Technician>, u64), StoreError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = self.kv.query().begins_with("tech:").limit(100);
+            if let Some(c) = cursor.take() {
+                q = q.cursor(c);
+            }
+            let page = q.fetch_as::<Technician>().await?;
+            for e in page.entries {
+                e.key.hash(&mut h);
+                e.version.hash(&mut h);
+                out.push(e.value);
+            }
+            match page.cursor {
+                Some(c) if out.len() < MAX_TECHNICIANS => cursor = Some(c),
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| {
+            a.display_name
+                .to_lowercase()
+                .cmp(&b.display_name.to_lowercase())
+                .then(a.account_id.cmp(&b.account_id))
+        });
+        Ok((out, h.finish()))
+    }
+
     /// Every technician, by name.
     pub async fn technicians(&self) -> Result<Vec<Technician>, StoreError> {
         let mut out = Vec::new();

@@ -181,18 +181,10 @@ async fn load(
         .map_err(|e| {
             ApiError::BadRequest(format!("Jira did not answer the board's search: {e}"))
         })?;
-    let techs = DispatchStore::new(&st.store, &ctx.site)
-        .technicians()
+    let (techs, techs_hash) = DispatchStore::new(&st.store, &ctx.site)
+        .technicians_tagged()
         .await
         .map_err(ApiError::internal)?;
-    let techs_hash = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        serde_json::to_string(&techs)
-            .unwrap_or_default()
-            .hash(&mut h);
-        h.finish()
-    };
     let tag = format!("{}-{}-{:x}", tickets.version, config_version, techs_hash);
     Ok(Some(Loaded {
         config: scoped,
@@ -306,18 +298,18 @@ pub(crate) async fn lanes(
         day,
         version: l.tag.clone(),
     };
-    let html = std::sync::Arc::new(frag.render().map_err(ApiError::internal)?);
-    st.rendered.put(key, l.tag, std::sync::Arc::clone(&html));
+    let html = bytes::Bytes::from(frag.render().map_err(ApiError::internal)?);
+    st.rendered.put(key, l.tag, html.clone());
     Ok(lanes_response(html))
 }
 
-fn lanes_response(html: std::sync::Arc<String>) -> Response {
+fn lanes_response(html: bytes::Bytes) -> Response {
     (
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         ],
-        html.as_str().to_owned(),
+        html,
     )
         .into_response()
 }
