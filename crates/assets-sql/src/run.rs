@@ -17,7 +17,7 @@ use crate::value::{ObjectRow, RawObject, object_row};
 pub type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// Objects per batch handed to the sink.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = 5000;
 
 /// Options of one run.
 #[derive(Default)]

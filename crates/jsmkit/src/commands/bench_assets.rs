@@ -133,6 +133,7 @@ pub async fn assets_sql(args: BenchAssetsSqlArgs) -> Result<(), CliError> {
     let stamp = jiff::Timestamp::now().as_millisecond();
     let ours_db = format!("jsmkit_bench_assets_{stamp}");
     let base_db = format!("jsmkit_bench_copy_{stamp}");
+    let load_db = format!("jsmkit_bench_load_{stamp}");
     psql(
         &args.pg_url,
         &["-c", &format!("CREATE DATABASE \"{ours_db}\"")],
@@ -141,8 +142,12 @@ pub async fn assets_sql(args: BenchAssetsSqlArgs) -> Result<(), CliError> {
         &args.pg_url,
         &["-c", &format!("CREATE DATABASE \"{base_db}\"")],
     )?;
-    let result = measure(&args, &sim, dir.path(), &ours_db, &base_db).await;
-    for db in [&ours_db, &base_db] {
+    psql(
+        &args.pg_url,
+        &["-c", &format!("CREATE DATABASE \"{load_db}\"")],
+    )?;
+    let result = measure(&args, &sim, dir.path(), &ours_db, &base_db, &load_db).await;
+    for db in [&ours_db, &base_db, &load_db] {
         let _ = psql(
             &args.pg_url,
             &[
@@ -160,6 +165,7 @@ async fn measure(
     dir: &Path,
     ours_db: &str,
     base_db: &str,
+    load_db: &str,
 ) -> anyhow::Result<()> {
     let ours_url = db_url(&args.pg_url, ours_db)?;
     let base_url = db_url(&args.pg_url, base_db)?;
@@ -252,6 +258,35 @@ async fn measure(
     let t = Instant::now();
     psql(&base_url, &["-f", &load_file.display().to_string()])?;
     let baseline = t.elapsed();
+    // The loader alone: the same objects, fetched into memory first, loaded into a fresh
+    // database (what `\copy` is compared with; the end-to-end run also waits for the API).
+    eprintln!("fetching every object into memory, then timing the load alone…");
+    let load_url = db_url(&args.pg_url, load_db)?;
+    let mut requests = assets_sql::fetch::Requests {
+        count: 0,
+        page_size: assets_sql::PAGE_SIZE,
+    };
+    let selection = assets_sql::model::Selection::default();
+    let meta = assets_sql::fetch::metadata(&assets, &selection, &mut requests).await?;
+    let mut names = assets_sql::ident::NameMap::default();
+    let plan = assets_sql::model::plan(&meta, &selection, &mut names, true);
+    let mut objects = Vec::new();
+    for t in &plan.types {
+        let q = assets_sql::fetch::type_query(&t.type_id, None, None)?.to_aql();
+        let mut stream = assets.aql(&q, true);
+        while let Some(o) = futures_util::TryStreamExt::try_next(&mut stream).await? {
+            let raw = assets_sql::value::RawObject::from_client(o);
+            if raw.type_id.as_deref() == Some(t.type_id.as_str()) {
+                objects.push(raw);
+            }
+        }
+    }
+    let mut sink =
+        assets_sql::load::DbSink::connect(&assets_sql::load::Target::parse(&load_url)?).await?;
+    let t = Instant::now();
+    let loaded = assets_sql::run::run_objects(&plan, &mut sink, objects).await?;
+    let load_only = t.elapsed();
+    drop(sink);
     let objects = summary.objects as f64;
     let rate = |secs: f64| if secs > 0.0 { objects / secs } else { 0.0 };
     println!(
@@ -268,6 +303,13 @@ async fn measure(
         ours.as_secs_f64(),
         rate(ours.as_secs_f64()),
         baseline.as_secs_f64() / ours.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "{:<42} {:>10.3} {:>12.0} {:>10.2}",
+        "jsmkit loader alone (objects in memory)",
+        load_only.as_secs_f64(),
+        loaded.objects as f64 / load_only.as_secs_f64().max(1e-9),
+        baseline.as_secs_f64() / load_only.as_secs_f64().max(1e-9)
     );
     println!(
         "{:<42} {:>10.3} {:>12.0} {:>10.2}",
