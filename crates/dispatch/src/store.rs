@@ -117,22 +117,14 @@ impl DispatchStore {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = self.kv.query().begins_with("tech:").limit(100);
-            if let Some(c) = cursor.take() {
-                q = q.cursor(c);
-            }
-            let page = q.fetch_as::<Technician>().await?;
-            for e in page.entries {
-                e.key.hash(&mut h);
-                e.version.hash(&mut h);
-                out.push(e.value);
-            }
-            match page.cursor {
-                Some(c) if out.len() < MAX_TECHNICIANS => cursor = Some(c),
-                _ => break,
-            }
+        for e in self
+            .kv
+            .all_with_prefix::<Technician>("tech:", MAX_TECHNICIANS)
+            .await?
+        {
+            e.key.hash(&mut h);
+            e.version.hash(&mut h);
+            out.push(e.value);
         }
         out.sort_by(|a, b| {
             a.display_name
@@ -145,20 +137,13 @@ impl DispatchStore {
 
     /// Every technician, by name.
     pub async fn technicians(&self) -> Result<Vec<Technician>, StoreError> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = self.kv.query().begins_with("tech:").limit(100);
-            if let Some(c) = cursor.take() {
-                q = q.cursor(c);
-            }
-            let page = q.fetch_as::<Technician>().await?;
-            out.extend(page.entries.into_iter().map(|e| e.value));
-            match page.cursor {
-                Some(c) if out.len() < MAX_TECHNICIANS => cursor = Some(c),
-                _ => break,
-            }
-        }
+        let mut out: Vec<Technician> = self
+            .kv
+            .all_with_prefix::<Technician>("tech:", MAX_TECHNICIANS)
+            .await?
+            .into_iter()
+            .map(|e| e.value)
+            .collect();
         out.sort_by(|a, b| {
             a.display_name
                 .to_lowercase()

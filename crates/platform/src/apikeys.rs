@@ -272,20 +272,12 @@ impl ApiKeys {
     /// Every key of `site` (active and revoked), newest first.
     pub async fn list(&self, site: &SiteId) -> Result<Vec<KeyMeta>, ApiKeyError> {
         let kv = self.store.kv(site, &self.app);
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = kv.query().begins_with("apikey:").limit(100);
-            if let Some(c) = cursor.take() {
-                q = q.cursor(c);
-            }
-            let page = q.fetch_as::<StoredKey>().await?;
-            out.extend(page.entries.into_iter().map(|e| e.value.meta));
-            match page.cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let mut out: Vec<KeyMeta> = kv
+            .all_with_prefix::<StoredKey>("apikey:", usize::MAX)
+            .await?
+            .into_iter()
+            .map(|e| e.value.meta)
+            .collect();
         out.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms).then(a.id.cmp(&b.id)));
         Ok(out)
     }

@@ -361,20 +361,13 @@ impl Defs {
 
     /// Every export, by name.
     pub async fn list(&self) -> Result<Vec<ExportDef>, StoreError> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = self.kv.query().begins_with("export:").limit(100);
-            if let Some(c) = cursor.take() {
-                q = q.cursor(c);
-            }
-            let page = q.fetch_as::<ExportDef>().await?;
-            out.extend(page.entries.into_iter().map(|e| e.value));
-            match page.cursor {
-                Some(c) if out.len() < MAX_EXPORTS => cursor = Some(c),
-                _ => break,
-            }
-        }
+        let mut out: Vec<ExportDef> = self
+            .kv
+            .all_with_prefix::<ExportDef>("export:", MAX_EXPORTS)
+            .await?
+            .into_iter()
+            .map(|e| e.value)
+            .collect();
         out.sort_by(|a, b| {
             a.name
                 .to_lowercase()

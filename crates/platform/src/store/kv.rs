@@ -258,6 +258,30 @@ impl Kv {
             .collect())
     }
 
+    /// Every entry under `prefix` (at most `max`), in key order, read page by page.
+    pub async fn all_with_prefix<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+        max: usize,
+    ) -> Result<Vec<Entry<T>>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = self.query().begins_with(prefix).limit(100);
+            if let Some(c) = cursor.take() {
+                q = q.cursor(c);
+            }
+            let page = q.fetch_as::<T>().await?;
+            out.extend(page.entries);
+            match page.cursor {
+                Some(c) if out.len() < max => cursor = Some(c),
+                _ => break,
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
     /// A prefix query, ordered by key bytes: `kv.query().begins_with("p:").limit(50).fetch()`.
     pub fn query(&self) -> Query {
         Query {
