@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::ticket::build;
 use super::ticket_actions::again;
+use super::ticket_actions::refused_by_jira;
 use super::{TechDeskState, bad_form, check_issue_key, jira_problem, render, see_other};
 use crate::domain::assets::{object_view, search_query, type_id_and_name};
 
@@ -165,21 +166,6 @@ pub(super) async fn link(
                 "/techdesk/tickets/{key}?done=linked#assets"
             )))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            st.audit_jira(&ctx, &key, detail, Outcome::Error).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                |_| {},
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, |_| {}).await,
     }
 }

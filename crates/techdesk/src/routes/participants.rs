@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ticket_actions::again;
-use super::{TechDeskState, bad_form, check_issue_key, jira_problem, see_other};
+use super::ticket_actions::refused_by_jira;
+use super::{TechDeskState, bad_form, check_issue_key, see_other};
 use crate::domain::participants::{NewParticipant, parse_participant};
 
 /// Most participants shown on a ticket.
@@ -195,26 +196,6 @@ pub(super) async fn add(
                 "/techdesk/tickets/{key}?done=participant#participants"
             )))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            let outcome = if status == StatusCode::FORBIDDEN {
-                Outcome::Denied
-            } else {
-                Outcome::Error
-            };
-            st.audit_jira(&ctx, &key, detail, outcome).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                keep,
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, keep).await,
     }
 }

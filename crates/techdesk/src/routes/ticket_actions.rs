@@ -34,6 +34,40 @@ fn get<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
+/// A write Jira refused: recorded in the audit log (denied for a 403, else an error) and the
+/// ticket shown again with Jira's message, the user's input kept by `keep`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn refused_by_jira(
+    st: &TechDeskState,
+    ctx: &AccessContext,
+    client: &AtlassianClient,
+    user: &Option<axum::Extension<UserChrome>>,
+    key: &str,
+    detail: serde_json::Value,
+    e: &atlassian::client::Error,
+    keep: impl FnOnce(&mut TicketPage),
+) -> Result<Response, HtmlError> {
+    let (status, message) = jira_problem(e);
+    let outcome = if status == StatusCode::FORBIDDEN {
+        Outcome::Denied
+    } else {
+        Outcome::Error
+    };
+    st.audit_jira(ctx, key, detail, outcome).await;
+    again(
+        st,
+        ctx,
+        client,
+        user,
+        key,
+        status,
+        Some(message),
+        FieldErrors::new(),
+        keep,
+    )
+    .await
+}
+
 /// Shows the page again with `status`, the problem and the field errors.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn again(
@@ -113,27 +147,7 @@ pub(super) async fn comment(
                 "/techdesk/tickets/{key}?done=comment#comments"
             )))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            let outcome = if status == StatusCode::FORBIDDEN {
-                Outcome::Denied
-            } else {
-                Outcome::Error
-            };
-            st.audit_jira(&ctx, &key, detail, outcome).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                keep(text),
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, keep(text)).await,
     }
 }
 
@@ -221,22 +235,7 @@ pub(super) async fn worklog(
                 "/techdesk/tickets/{key}?done=worklog#time"
             )))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            st.audit_jira(&ctx, &key, detail, Outcome::Error).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                keep,
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, keep).await,
     }
 }
 
@@ -320,22 +319,7 @@ pub(super) async fn transition(
                 "/techdesk/tickets/{key}?done=transition"
             )))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            st.audit_jira(&ctx, &key, detail, Outcome::Error).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                keep,
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, keep).await,
     }
 }
 
@@ -354,21 +338,6 @@ pub(super) async fn assign_to_me(
             st.audit_jira(&ctx, &key, detail, Outcome::Ok).await;
             Ok(see_other(&format!("/techdesk/tickets/{key}?done=assigned")))
         }
-        Err(e) => {
-            let (status, message) = jira_problem(&e);
-            st.audit_jira(&ctx, &key, detail, Outcome::Error).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                |_| {},
-            )
-            .await
-        }
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, |_| {}).await,
     }
 }

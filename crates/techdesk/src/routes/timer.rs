@@ -10,12 +10,13 @@ use axum::response::Response;
 use platform::audit::Outcome;
 use platform::identity::UserClient;
 use platform::permissions::AccessContext;
-use platform::web::{ApiError, FieldErrors, HtmlError, UserChrome};
+use platform::web::{ApiError, HtmlError, UserChrome};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::ticket_actions::again;
-use super::{TechDeskState, bad_form, check_issue_key, field_errors, jira_problem, see_other};
+use super::ticket_actions::refused_by_jira;
+use super::{TechDeskState, bad_form, check_issue_key, field_errors, see_other};
 use crate::domain::duration::check_worklog;
 use crate::domain::timer::{Timer, timer_key};
 
@@ -125,22 +126,7 @@ pub(super) async fn stop(
                 "/techdesk/tickets/{key}?done=worklog#time"
             )))
         }
-        Err(e) => {
-            // The timer keeps running so no time is lost.
-            let (status, message) = jira_problem(&e);
-            st.audit_jira(&ctx, &key, detail, Outcome::Error).await;
-            again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                status,
-                Some(message),
-                FieldErrors::new(),
-                keep,
-            )
-            .await
-        }
+        // The timer keeps running so no time is lost.
+        Err(e) => refused_by_jira(&st, &ctx, &client, &user, &key, detail, &e, keep).await,
     }
 }
