@@ -233,6 +233,14 @@ mod tests {
     use crate::model::{Selection, plan};
     use crate::schema::{AttrKind, Attribute, DefaultType, Metadata, ObjectType};
     use crate::value::RawObject;
+    use atlassian::client::{AttributeValue, Scalar};
+
+    fn value(s: &str) -> AttributeValue {
+        AttributeValue {
+            value: Some(Scalar::Text(s.into())),
+            ..AttributeValue::default()
+        }
+    }
 
     async fn script(d: Dialect) -> String {
         let meta = Metadata {
@@ -265,14 +273,8 @@ mod tests {
             label: Some(format!("h'{i}")),
             type_id: Some("1".into()),
             attributes: vec![
-                ("2".into(), vec![serde_json::json!({"value": "true"})]),
-                (
-                    "3".into(),
-                    vec![
-                        serde_json::json!({"value": "a"}),
-                        serde_json::json!({"value": "b"}),
-                    ],
-                ),
+                ("2".into(), vec![value("true")]),
+                ("3".into(), vec![value("a"), value("b")]),
             ],
             ..RawObject::default()
         });

@@ -1,6 +1,6 @@
-//! Typed conversion of raw Assets objects and attribute JSON into column values.
+//! Typed conversion of Assets objects and their attribute values into column values.
 
-use serde_json::Value as Json;
+use atlassian::client::{AttributeValue, Scalar};
 
 use crate::model::{ColumnType, Source, TypeTable};
 use crate::schema::{AttrKind, DefaultType};
@@ -44,32 +44,27 @@ pub struct RawObject {
     /// Updated (ISO text).
     pub updated: Option<String>,
     /// Attribute values: (object type attribute id, `objectAttributeValues`).
-    pub attributes: Vec<(String, Vec<Json>)>,
+    pub attributes: Vec<(String, Vec<AttributeValue>)>,
 }
 
 impl RawObject {
     /// From the client's object; attribute entries without an attribute id are skipped.
     pub fn from_client(o: atlassian::client::AssetObject) -> Self {
-        let text = |v: &Json, k: &str| match v.get(k) {
-            Some(Json::String(s)) => Some(s.clone()),
-            Some(Json::Number(n)) => Some(n.to_string()),
-            _ => None,
+        let text = |v: &Option<Scalar>| {
+            v.as_ref()
+                .and_then(Scalar::text_or_number)
+                .map(str::to_owned)
         };
         let (type_id, type_name) = match &o.object_type {
-            Some(t) => (text(t, "id"), text(t, "name")),
+            Some(t) => (text(&t.id), text(&t.name)),
             None => (None, None),
         };
         let attributes = o
             .attributes
-            .iter()
+            .into_iter()
             .filter_map(|a| {
-                let id = text(a, "objectTypeAttributeId")?;
-                let values = a
-                    .get("objectAttributeValues")
-                    .and_then(Json::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                Some((id, values))
+                let id = text(&a.object_type_attribute_id)?;
+                Some((id, a.object_attribute_values))
             })
             .collect();
         RawObject {
@@ -84,7 +79,7 @@ impl RawObject {
         }
     }
 
-    fn values(&self, attr_id: &str) -> &[Json] {
+    fn values(&self, attr_id: &str) -> &[AttributeValue] {
         self.attributes
             .iter()
             .find(|(id, _)| id == attr_id)
@@ -112,12 +107,14 @@ pub fn clean_text(s: &str) -> String {
     }
 }
 
-fn text_of(v: &Json) -> Option<String> {
-    match v {
-        Json::String(s) => Some(clean_text(s)),
-        Json::Number(n) => Some(n.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// The text of a string, number or boolean (borrowed; [`parse_as`] cleans NULs).
+fn text_of(v: &Option<Scalar>) -> Option<&str> {
+    match v.as_ref()? {
+        Scalar::Text(s) => Some(s),
+        Scalar::Number(n) => Some(n),
+        Scalar::Bool(true) => Some("true"),
+        Scalar::Bool(false) => Some("false"),
+        Scalar::Other => None,
     }
 }
 
@@ -180,29 +177,37 @@ pub fn parse_as(ty: ColumnType, s: &str) -> Value {
 }
 
 /// One attribute value (an `ObjectAttributeValue`) as a column value.
-pub fn attribute_value(kind: &AttrKind, v: &Json) -> Value {
-    let pick = |paths: &[&[&str]]| -> Option<String> {
-        paths.iter().find_map(|path| {
-            let mut cur = v;
-            for k in *path {
-                cur = cur.get(k)?;
-            }
-            text_of(cur)
-        })
-    };
+pub fn attribute_value(kind: &AttrKind, v: &AttributeValue) -> Value {
     let ty = ColumnType::of(kind);
     let text = match kind {
         AttrKind::Default(DefaultType::Unknown) | AttrKind::Other(_) => {
-            pick(&[&["value"], &["displayValue"]])
+            text_of(&v.value).or_else(|| text_of(&v.display_value))
         }
-        AttrKind::Default(_) => pick(&[&["value"]]),
-        AttrKind::Reference { .. } => pick(&[&["referencedObject", "id"], &["referencedObjectId"]]),
-        AttrKind::User => pick(&[&["user", "key"], &["value"], &["searchValue"]]),
-        AttrKind::Group => pick(&[&["group", "name"], &["value"]]),
-        AttrKind::Status => pick(&[&["status", "name"], &["displayValue"]]),
+        AttrKind::Default(_) => text_of(&v.value),
+        AttrKind::Reference { .. } => v
+            .referenced_object
+            .as_ref()
+            .and_then(|r| text_of(&r.id))
+            .or_else(|| text_of(&v.referenced_object_id)),
+        AttrKind::User => v
+            .user
+            .as_ref()
+            .and_then(|u| text_of(&u.key))
+            .or_else(|| text_of(&v.value))
+            .or_else(|| text_of(&v.search_value)),
+        AttrKind::Group => v
+            .group
+            .as_ref()
+            .and_then(|g| text_of(&g.name))
+            .or_else(|| text_of(&v.value)),
+        AttrKind::Status => v
+            .status
+            .as_ref()
+            .and_then(|st| text_of(&st.name))
+            .or_else(|| text_of(&v.display_value)),
     };
     match text {
-        Some(s) => parse_as(ty, &s),
+        Some(s) => parse_as(ty, s),
         None => Value::Null,
     }
 }
@@ -266,10 +271,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// An `ObjectAttributeValue` from its JSON.
+    fn av(v: serde_json::Value) -> AttributeValue {
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
     #[test]
     fn default_types_parse() {
         let d = |t| AttrKind::Default(t);
-        let v = |s: &str| json!({"value": s, "displayValue": s});
+        let v = |s: &str| av(json!({"value": s, "displayValue": s}));
         assert_eq!(
             attribute_value(&d(DefaultType::Integer), &v("42")),
             Value::Int(42)
@@ -311,7 +321,7 @@ mod tests {
 
     #[test]
     fn other_kinds_pick_their_field() {
-        let r = json!({"displayValue": "X", "referencedObject": {"id": "17"}});
+        let r = av(json!({"displayValue": "X", "referencedObject": {"id": "17"}}));
         assert_eq!(
             attribute_value(
                 &AttrKind::Reference {
@@ -321,21 +331,26 @@ mod tests {
             ),
             Value::Text("17".into())
         );
-        let u = json!({"value": "acc-1", "user": {"key": "acc-1"}});
+        let u = av(json!({"value": "acc-1", "user": {"key": "acc-1"}}));
         assert_eq!(
             attribute_value(&AttrKind::User, &u),
             Value::Text("acc-1".into())
         );
-        let g = json!({"value": "g", "group": {"name": "g"}});
+        let g = av(json!({"value": "g", "group": {"name": "g"}}));
         assert_eq!(
             attribute_value(&AttrKind::Group, &g),
             Value::Text("g".into())
         );
-        let s = json!({"value": "1", "displayValue": "Active", "status": {"id": "1", "name": "Active"}});
+        let s = av(
+            json!({"value": "1", "displayValue": "Active", "status": {"id": "1", "name": "Active"}}),
+        );
         assert_eq!(
             attribute_value(&AttrKind::Status, &s),
             Value::Text("Active".into())
         );
-        assert_eq!(attribute_value(&AttrKind::Status, &json!({})), Value::Null);
+        assert_eq!(
+            attribute_value(&AttrKind::Status, &av(json!({}))),
+            Value::Null
+        );
     }
 }

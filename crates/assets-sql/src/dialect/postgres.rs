@@ -35,13 +35,20 @@ pub(super) fn string(s: &str) -> String {
 
 /// A field of COPY's text format.
 pub(crate) fn copy_field(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
+    // The escaped characters are ASCII, so byte positions are character boundaries:
+    // runs between them are copied whole.
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            _ => continue,
+        };
+        out.push_str(s.get(from..i).unwrap_or_default());
+        out.push_str(esc);
+        from = i + 1;
     }
+    out.push_str(s.get(from..).unwrap_or_default());
 }

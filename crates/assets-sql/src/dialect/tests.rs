@@ -186,3 +186,22 @@ proptest! {
     }
 
 }
+
+proptest::proptest! {
+    #[test]
+    fn copy_fields_escape_exactly_the_special_characters(s in "(?s:.{0,40})|[a\\\\\t\r\nß€😀]{0,20}") {
+        let mut want = String::new();
+        for c in s.chars() {
+            match c {
+                '\\' => want.push_str("\\\\"),
+                '\n' => want.push_str("\\n"),
+                '\r' => want.push_str("\\r"),
+                '\t' => want.push_str("\\t"),
+                c => want.push(c),
+            }
+        }
+        let mut got = String::from("prefix|");
+        super::postgres::copy_field(&s, &mut got);
+        proptest::prop_assert_eq!(got, format!("prefix|{want}"));
+    }
+}

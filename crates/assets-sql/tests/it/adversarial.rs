@@ -12,7 +12,7 @@ use assets_sql::run::run_objects;
 use assets_sql::schema::{AttrKind, Attribute, DefaultType, Metadata, ObjectType, Schema};
 use assets_sql::script::ScriptSink;
 use assets_sql::value::RawObject;
-use serde_json::json;
+use atlassian::client::{AttributeValue, ReferencedObject, Scalar};
 
 use crate::harness::{Db, Scratch};
 
@@ -149,8 +149,12 @@ fn metadata() -> Metadata {
     }
 }
 
-fn v(s: &str) -> serde_json::Value {
-    json!({"value": s, "displayValue": s})
+fn v(s: &str) -> AttributeValue {
+    AttributeValue {
+        value: Some(Scalar::Text(s.into())),
+        display_value: Some(Scalar::Text(s.into())),
+        ..AttributeValue::default()
+    }
 }
 
 /// One object per payload, spread over the types.
@@ -195,7 +199,13 @@ fn raw(t: &str, id: &str, p: &str, first_of_type: &str) -> RawObject {
             (a(8), vec![v(p), v("plain"), v(p)]),
             (
                 a(9),
-                vec![json!({"referencedObject": {"id": first_of_type}})],
+                vec![AttributeValue {
+                    referenced_object: Some(ReferencedObject {
+                        id: Some(Scalar::Text(first_of_type.into())),
+                        ..ReferencedObject::default()
+                    }),
+                    ..AttributeValue::default()
+                }],
             ),
         ],
     }

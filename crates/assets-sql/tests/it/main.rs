@@ -11,4 +11,5 @@ mod atomic;
 mod demo_site;
 mod export_api;
 mod harness;
+mod rerun;
 mod scripts;

@@ -1,23 +1,279 @@
 //! Wire rendering of the model, following the schemas of `jsm-assets.openapi.json`
 //! (`ObjectSchema`, `ObjectType`, `ObjectTypeAttribute`, `Object`, `ObjectAttribute`,
 //! `ObjectAttributeValue`, `Status`). Ids are strings; `parentObjectTypeId` is an integer.
+//!
+//! Objects, their attributes and object types are the bulk of every AQL page, so they are
+//! typed views borrowing from the workspace and written straight to the response: no
+//! `serde_json::Value` tree and no intermediate strings. Fields are declared in key
+//! order, the order `serde_json::Value` maps write, so the bytes match the earlier
+//! `json!` rendering.
 
+use std::fmt::{self, Display};
+
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
-use super::aql::eval_fmt_num;
+use super::aql::NumText;
 use super::model::{
     AssetObject, AssetsWorkspace, AttrKind, AttributeDef, ObjectSchema, ObjectType, StatusCategory,
     StatusType, Val,
 };
-use super::time::{fmt_date, fmt_datetime, fmt_time};
+use super::time::{DateText, DateTimeText, TimeText, fmt_datetime};
 
 /// Renders with the site URL used for links and icons.
+#[derive(Clone, Copy)]
 pub(crate) struct Render<'a> {
     pub(crate) ws: &'a AssetsWorkspace,
-    pub(crate) site_url: &'a str,
+    pub(crate) site_url: &'a String,
 }
 
-impl Render<'_> {
+/// Text assembled from parts while it is written: no intermediate `String`.
+pub(crate) struct Cat<'a, const N: usize>([&'a dyn Display; N]);
+
+impl<const N: usize> Display for Cat<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|part| part.fmt(f))
+    }
+}
+
+impl<const N: usize> Serialize for Cat<'_, N> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A scalar shown as a JSON string (ids, attribute values).
+#[derive(Clone, Copy)]
+pub(crate) enum Text<'a> {
+    Str(&'a str),
+    Int(i64),
+    Id(u32),
+    Bool(bool),
+    Num(f64),
+    Date(i64),
+    Time(u32),
+    DateTime(i64),
+    /// An object key: schema key and number.
+    Key(&'a str, u32),
+}
+
+impl Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Text::Str(s) => f.write_str(s),
+            Text::Int(i) => Display::fmt(&i, f),
+            Text::Id(i) => Display::fmt(&i, f),
+            Text::Bool(b) => Display::fmt(&b, f),
+            Text::Num(n) => NumText(n).fmt(f),
+            Text::Date(d) => DateText(d).fmt(f),
+            Text::Time(t) => TimeText(t).fmt(f),
+            Text::DateTime(ms) => DateTimeText(ms).fmt(f),
+            Text::Key(key, n) => write!(f, "{key}-{n}"),
+        }
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Text::Str(v) => s.serialize_str(v),
+            _ => s.collect_str(self),
+        }
+    }
+}
+
+/// `ObjectType`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObjectTypeOut<'a> {
+    abstract_object_type: bool,
+    created: Text<'a>,
+    description: &'a str,
+    global_id: Cat<'a, 3>,
+    icon: IconOut<'a>,
+    id: Text<'a>,
+    inherited: bool,
+    name: &'a str,
+    object_count: u64,
+    object_schema_id: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_object_type_id: Option<u32>,
+    parent_object_type_inherited: bool,
+    position: u32,
+    updated: Text<'a>,
+    workspace_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct IconOut<'a> {
+    id: Text<'a>,
+    name: &'a str,
+    url16: Cat<'a, 4>,
+    url48: Cat<'a, 4>,
+}
+
+/// `Status`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StatusOut<'a> {
+    category: u8,
+    description: &'a str,
+    id: Text<'a>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_schema_id: Option<Text<'a>>,
+}
+
+/// `Object`; attributes only when asked for.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObjectOut<'a> {
+    #[serde(rename = "_links")]
+    links: LinksOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<AttributesOut<'a>>,
+    avatar: AvatarOut<'a>,
+    created: Text<'a>,
+    global_id: Cat<'a, 3>,
+    has_avatar: bool,
+    id: Text<'a>,
+    label: &'a str,
+    object_key: Text<'a>,
+    object_type: Option<ObjectTypeOut<'a>>,
+    timestamp: i64,
+    updated: Text<'a>,
+    workspace_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct LinksOut<'a> {
+    #[serde(rename = "self")]
+    self_link: Cat<'a, 3>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AvatarOut<'a> {
+    global_id: Cat<'a, 4>,
+    object_id: Text<'a>,
+    url144: Cat<'a, 5>,
+    url16: Cat<'a, 5>,
+    url288: Cat<'a, 5>,
+    url48: Cat<'a, 5>,
+    url72: Cat<'a, 5>,
+    workspace_id: &'a str,
+}
+
+/// The `ObjectAttribute` list of an object, rendered as it is written.
+pub(crate) struct AttributesOut<'a> {
+    r: Render<'a>,
+    o: &'a AssetObject,
+}
+
+impl Serialize for AttributesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (r, o) = (self.r, self.o);
+        s.collect_seq(
+            r.ws.effective_attributes(o.type_id)
+                .iter()
+                .filter_map(|id| r.ws.attribute(*id))
+                .filter_map(|a| r.object_attribute(o, a)),
+        )
+    }
+}
+
+/// `ObjectAttribute`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttributeOut<'a> {
+    global_id: Cat<'a, 5>,
+    id: Text<'a>,
+    object_attribute_values: ValuesOut<'a>,
+    object_type_attribute_id: Text<'a>,
+    workspace_id: &'a str,
+}
+
+/// The values of one attribute: a system attribute's single text, or stored values.
+enum ValuesOut<'a> {
+    System(Text<'a>),
+    Stored(Render<'a>, &'a [Val]),
+}
+
+impl Serialize for ValuesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ValuesOut::System(t) => s.collect_seq([ValueOut::plain(*t)]),
+            ValuesOut::Stored(r, vals) => s.collect_seq(vals.iter().map(|v| r.value(v))),
+        }
+    }
+}
+
+/// `ObjectAttributeValue`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ValueOut<'a> {
+    display_value: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<GroupOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    referenced_object: Option<Box<ObjectOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    search_value: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<UserOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<Text<'a>>,
+}
+
+impl<'a> ValueOut<'a> {
+    fn empty() -> Self {
+        ValueOut {
+            display_value: Text::Str(""),
+            group: None,
+            referenced_object: None,
+            search_value: None,
+            status: None,
+            user: None,
+            value: None,
+        }
+    }
+
+    /// The same text as value, display value and search value.
+    fn plain(t: Text<'a>) -> Self {
+        ValueOut {
+            display_value: t,
+            search_value: Some(t),
+            value: Some(t),
+            ..ValueOut::empty()
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserOut<'a> {
+    avatar_url: Cat<'a, 3>,
+    display_name: &'a str,
+    email_address: &'a str,
+    html: &'a str,
+    is_deleted: bool,
+    key: &'a str,
+    name: &'a str,
+    rendered_link: &'a str,
+    #[serde(rename = "self")]
+    self_link: Cat<'a, 3>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupOut<'a> {
+    avatar_url: Cat<'a, 2>,
+    name: &'a str,
+}
+
+impl<'a> Render<'a> {
     fn gid(&self, id: impl std::fmt::Display) -> String {
         format!("{}:{id}", self.ws.workspace_id)
     }
@@ -39,36 +295,38 @@ impl Render<'_> {
         })
     }
 
-    pub(crate) fn object_type(&self, t: &ObjectType) -> Value {
+    /// An `ObjectType`.
+    pub(crate) fn object_type(&self, t: &'a ObjectType) -> ObjectTypeOut<'a> {
+        let ws = self.ws;
         let parent_inherited = t
             .parent
-            .and_then(|p| self.ws.object_type(p))
+            .and_then(|p| ws.object_type(p))
             .is_some_and(|p| p.inherited);
-        let mut v = json!({
-            "workspaceId": self.ws.workspace_id,
-            "globalId": self.gid(t.id),
-            "id": t.id.to_string(),
-            "name": t.name,
-            "description": t.description,
-            "icon": {
-                "id": t.icon.0.to_string(),
-                "name": t.icon.1,
-                "url16": format!("{}/rest/assets/1.0/objecttype/{}/icon.png?size=16", self.site_url, t.id),
-                "url48": format!("{}/rest/assets/1.0/objecttype/{}/icon.png?size=48", self.site_url, t.id),
+        let icon_url = |size: &'a dyn Display| {
+            Cat([self.site_url, &"/rest/assets/1.0/objecttype/", &t.id, size])
+        };
+        ObjectTypeOut {
+            abstract_object_type: t.abstract_type,
+            created: Text::DateTime(t.created),
+            description: &t.description,
+            global_id: Cat([&ws.workspace_id, &":", &t.id]),
+            icon: IconOut {
+                id: Text::Id(t.icon.0),
+                name: &t.icon.1,
+                url16: icon_url(&"/icon.png?size=16"),
+                url48: icon_url(&"/icon.png?size=48"),
             },
-            "position": t.position,
-            "created": fmt_datetime(t.created),
-            "updated": fmt_datetime(t.updated),
-            "objectCount": self.ws.type_object_count(t.id),
-            "objectSchemaId": t.schema_id.to_string(),
-            "inherited": t.inherited,
-            "abstractObjectType": t.abstract_type,
-            "parentObjectTypeInherited": parent_inherited,
-        });
-        if let (Some(p), Some(map)) = (t.parent, v.as_object_mut()) {
-            map.insert("parentObjectTypeId".into(), json!(p));
+            id: Text::Id(t.id),
+            inherited: t.inherited,
+            name: &t.name,
+            object_count: ws.type_object_count(t.id),
+            object_schema_id: Text::Id(t.schema_id),
+            parent_object_type_id: t.parent,
+            parent_object_type_inherited: parent_inherited,
+            position: t.position,
+            updated: Text::DateTime(t.updated),
+            workspace_id: &ws.workspace_id,
         }
-        v
     }
 
     pub(crate) fn attribute(&self, a: &AttributeDef) -> Value {
@@ -105,7 +363,7 @@ impl Render<'_> {
             return v;
         };
         if let Some(t) = owner {
-            map.insert("objectType".into(), self.object_type(t));
+            map.insert("objectType".into(), json!(self.object_type(t)));
         }
         match &a.kind {
             AttrKind::Default(t) => {
@@ -120,7 +378,7 @@ impl Render<'_> {
             } => {
                 map.insert("referenceObjectTypeId".into(), json!(target.to_string()));
                 if let Some(t) = self.ws.object_type(*target) {
-                    map.insert("referenceObjectType".into(), self.object_type(t));
+                    map.insert("referenceObjectType".into(), json!(self.object_type(t)));
                 }
                 map.insert(
                     "referenceType".into(),
@@ -147,148 +405,173 @@ impl Render<'_> {
         v
     }
 
-    pub(crate) fn status(&self, s: &StatusType) -> Value {
-        let category = match s.category {
-            StatusCategory::Inactive => 0,
-            StatusCategory::Active => 1,
-            StatusCategory::Pending => 2,
-        };
-        let mut v = json!({
-            "id": s.id.to_string(),
-            "name": s.name,
-            "description": s.description,
-            "category": category,
-        });
-        if let (Some(sid), Some(map)) = (s.schema_id, v.as_object_mut()) {
-            map.insert("objectSchemaId".into(), json!(sid.to_string()));
+    /// A `Status`.
+    pub(crate) fn status(&self, s: &'a StatusType) -> StatusOut<'a> {
+        StatusOut {
+            category: match s.category {
+                StatusCategory::Inactive => 0,
+                StatusCategory::Active => 1,
+                StatusCategory::Pending => 2,
+            },
+            description: &s.description,
+            id: Text::Id(s.id),
+            name: &s.name,
+            object_schema_id: s.schema_id.map(Text::Id),
         }
-        v
+    }
+
+    /// An object's key (`ITA-12`).
+    fn key(&self, o: &AssetObject) -> Text<'a> {
+        let key = self.ws.object_schema(o).map_or("OBJ", |s| s.key.as_str());
+        Text::Key(key, o.key_num)
     }
 
     /// An `Object`; attributes only when `with_attributes`.
-    pub(crate) fn object(&self, o: &AssetObject, with_attributes: bool) -> Value {
-        let ty = self.ws.object_type(o.type_id);
-        let id = o.id.to_string();
-        let url = |size: u32| {
-            format!(
-                "{}/rest/assets/1.0/object/{id}/avatar.png?size={size}",
-                self.site_url
-            )
+    pub(crate) fn object(&self, o: &'a AssetObject, with_attributes: bool) -> ObjectOut<'a> {
+        let ws = self.ws;
+        let avatar = |size: &'a dyn Display| {
+            Cat([
+                self.site_url,
+                &"/rest/assets/1.0/object/",
+                &o.id,
+                &"/avatar.png?size=",
+                size,
+            ])
         };
-        let mut v = json!({
-            "workspaceId": self.ws.workspace_id,
-            "globalId": self.gid(o.id),
-            "id": id,
-            "label": o.label,
-            "objectKey": self.ws.object_key(o),
-            "avatar": {
-                "workspaceId": self.ws.workspace_id,
-                "globalId": self.gid(format!("avatar{}", o.id)),
-                "url16": url(16), "url48": url(48), "url72": url(72),
-                "url144": url(144), "url288": url(288),
-                "objectId": id,
+        ObjectOut {
+            links: LinksOut {
+                self_link: Cat([
+                    self.site_url,
+                    &"/jira/servicemanagement/assets/object/",
+                    &o.id,
+                ]),
             },
-            "objectType": ty.map(|t| self.object_type(t)).unwrap_or(Value::Null),
-            "created": fmt_datetime(o.created),
-            "updated": fmt_datetime(o.updated),
-            "hasAvatar": false,
-            "timestamp": o.updated,
-            "_links": {"self": format!("{}/jira/servicemanagement/assets/object/{id}", self.site_url)},
-        });
-        if with_attributes && let Some(map) = v.as_object_mut() {
-            map.insert("attributes".into(), Value::Array(self.object_attributes(o)));
+            attributes: with_attributes.then_some(AttributesOut { r: *self, o }),
+            avatar: AvatarOut {
+                global_id: Cat([&ws.workspace_id, &":", &"avatar", &o.id]),
+                object_id: Text::Id(o.id),
+                url144: avatar(&144),
+                url16: avatar(&16),
+                url288: avatar(&288),
+                url48: avatar(&48),
+                url72: avatar(&72),
+                workspace_id: &ws.workspace_id,
+            },
+            created: Text::DateTime(o.created),
+            global_id: Cat([&ws.workspace_id, &":", &o.id]),
+            has_avatar: false,
+            id: Text::Id(o.id),
+            label: &o.label,
+            object_key: self.key(o),
+            object_type: ws.object_type(o.type_id).map(|t| self.object_type(t)),
+            timestamp: o.updated,
+            updated: Text::DateTime(o.updated),
+            workspace_id: &ws.workspace_id,
         }
-        v
     }
 
     /// The `ObjectAttribute` list of an object (system attributes included).
-    pub(crate) fn object_attributes(&self, o: &AssetObject) -> Vec<Value> {
-        self.ws
-            .effective_attributes(o.type_id)
-            .iter()
-            .filter_map(|id| self.ws.attribute(*id))
-            .filter_map(|a| {
-                let values: Vec<Value> = if a.system {
-                    let (value, display) = match a.name.as_str() {
-                        "Key" => (self.ws.object_key(o), self.ws.object_key(o)),
-                        "Created" => (fmt_datetime(o.created), fmt_datetime(o.created)),
-                        _ => (fmt_datetime(o.updated), fmt_datetime(o.updated)),
-                    };
-                    vec![json!({"value": value, "displayValue": display, "searchValue": value})]
-                } else {
-                    self.ws
-                        .values(o, a.id)
-                        .iter()
-                        .map(|v| self.value(v))
-                        .collect()
-                };
-                (!values.is_empty()).then(|| {
-                    json!({
-                        "workspaceId": self.ws.workspace_id,
-                        "globalId": self.gid(format!("{}-{}", o.id, a.id)),
-                        "id": (u64::from(o.id) * 10_000 + u64::from(a.id)).to_string(),
-                        "objectTypeAttributeId": a.id.to_string(),
-                        "objectAttributeValues": values,
-                    })
-                })
-            })
-            .collect()
+    pub(crate) fn object_attributes(&self, o: &'a AssetObject) -> AttributesOut<'a> {
+        AttributesOut { r: *self, o }
     }
 
-    fn value(&self, v: &Val) -> Value {
-        let plain = |s: String| json!({"value": s, "displayValue": s, "searchValue": s});
+    /// One `ObjectAttribute`; `None` when the object has no value for it.
+    fn object_attribute(
+        &self,
+        o: &'a AssetObject,
+        a: &'a AttributeDef,
+    ) -> Option<AttributeOut<'a>> {
+        let values = if a.system {
+            ValuesOut::System(match a.name.as_str() {
+                "Key" => self.key(o),
+                "Created" => Text::DateTime(o.created),
+                _ => Text::DateTime(o.updated),
+            })
+        } else {
+            let vals = self.ws.values(o, a.id);
+            if vals.is_empty() {
+                return None;
+            }
+            ValuesOut::Stored(*self, vals)
+        };
+        Some(AttributeOut {
+            global_id: Cat([&self.ws.workspace_id, &":", &o.id, &"-", &a.id]),
+            id: Text::Int(i64::from(o.id) * 10_000 + i64::from(a.id)),
+            object_attribute_values: values,
+            object_type_attribute_id: Text::Id(a.id),
+            workspace_id: &self.ws.workspace_id,
+        })
+    }
+
+    fn value(&self, v: &'a Val) -> ValueOut<'a> {
+        let ws = self.ws;
         match v {
-            Val::Text(s) => plain(s.clone()),
-            Val::Int(i) => plain(i.to_string()),
-            Val::Bool(b) => plain(b.to_string()),
-            Val::Double(d) => plain(eval_fmt_num(*d)),
-            Val::Date(d) => plain(fmt_date(*d)),
-            Val::Time(t) => plain(fmt_time(*t)),
-            Val::DateTime(ms) => plain(fmt_datetime(*ms)),
-            Val::Ref(id) => match self.ws.object(*id) {
-                Some(r) => json!({
-                    "displayValue": r.label,
-                    "searchValue": self.ws.object_key(r),
-                    "referencedObject": self.object(r, false),
-                }),
-                None => json!({"displayValue": ""}),
+            Val::Text(s) => ValueOut::plain(Text::Str(s)),
+            Val::Int(i) => ValueOut::plain(Text::Int(*i)),
+            Val::Bool(b) => ValueOut::plain(Text::Bool(*b)),
+            Val::Double(d) => ValueOut::plain(Text::Num(*d)),
+            Val::Date(d) => ValueOut::plain(Text::Date(*d)),
+            Val::Time(t) => ValueOut::plain(Text::Time(*t)),
+            Val::DateTime(ms) => ValueOut::plain(Text::DateTime(*ms)),
+            Val::Ref(id) => match ws.object(*id) {
+                Some(r) => ValueOut {
+                    display_value: Text::Str(&r.label),
+                    search_value: Some(self.key(r)),
+                    referenced_object: Some(Box::new(self.object(r, false))),
+                    ..ValueOut::empty()
+                },
+                None => ValueOut::empty(),
             },
-            Val::User(i) => match self.ws.people.get(*i as usize) {
-                Some(p) => json!({
-                    "value": p.account_id,
-                    "displayValue": p.display_name,
-                    "searchValue": p.account_id,
-                    "user": {
-                        "avatarUrl": format!("{}/secure/useravatar?accountId={}", self.site_url, p.account_id),
-                        "displayName": p.display_name,
-                        "name": p.display_name,
-                        "key": p.account_id,
-                        "emailAddress": p.email,
-                        "html": p.display_name,
-                        "renderedLink": "",
-                        "isDeleted": false,
-                        "self": format!("{}/rest/api/3/user?accountId={}", self.site_url, p.account_id),
-                    },
-                }),
-                None => json!({"displayValue": ""}),
+            Val::User(i) => match ws.people.get(*i as usize) {
+                Some(p) => ValueOut {
+                    display_value: Text::Str(&p.display_name),
+                    search_value: Some(Text::Str(&p.account_id)),
+                    value: Some(Text::Str(&p.account_id)),
+                    user: Some(UserOut {
+                        avatar_url: Cat([
+                            self.site_url,
+                            &"/secure/useravatar?accountId=",
+                            &p.account_id,
+                        ]),
+                        display_name: &p.display_name,
+                        email_address: &p.email,
+                        html: &p.display_name,
+                        is_deleted: false,
+                        key: &p.account_id,
+                        name: &p.display_name,
+                        rendered_link: "",
+                        self_link: Cat([
+                            self.site_url,
+                            &"/rest/api/3/user?accountId=",
+                            &p.account_id,
+                        ]),
+                    }),
+                    ..ValueOut::empty()
+                },
+                None => ValueOut::empty(),
             },
             Val::Group(i) => {
-                let name = self.ws.groups.get(*i as usize).cloned().unwrap_or_default();
-                json!({
-                    "value": name,
-                    "displayValue": name,
-                    "searchValue": name,
-                    "group": {"avatarUrl": format!("{}/images/icons/avatar_group.png", self.site_url), "name": name},
-                })
+                let name = ws.groups.get(*i as usize).map_or("", String::as_str);
+                ValueOut {
+                    display_value: Text::Str(name),
+                    search_value: Some(Text::Str(name)),
+                    value: Some(Text::Str(name)),
+                    group: Some(GroupOut {
+                        avatar_url: Cat([self.site_url, &"/images/icons/avatar_group.png"]),
+                        name,
+                    }),
+                    ..ValueOut::empty()
+                }
             }
-            Val::Status(id) => match self.ws.status(*id) {
-                Some(s) => json!({
-                    "value": s.id.to_string(),
-                    "displayValue": s.name,
-                    "searchValue": s.id.to_string(),
-                    "status": self.status(s),
-                }),
-                None => json!({"displayValue": ""}),
+            Val::Status(id) => match ws.status(*id) {
+                Some(s) => ValueOut {
+                    display_value: Text::Str(&s.name),
+                    search_value: Some(Text::Id(s.id)),
+                    value: Some(Text::Id(s.id)),
+                    status: Some(self.status(s)),
+                    ..ValueOut::empty()
+                },
+                None => ValueOut::empty(),
             },
         }
     }

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::aql::{Evaluator, SearchContext, parse};
@@ -115,6 +115,8 @@ impl IntoResponse for ApiError {
 }
 
 type Res = Result<Json<Value>, ApiError>;
+/// A response rendered from a typed view.
+type Out = Result<Response, ApiError>;
 type Params = Path<HashMap<String, String>>;
 type Caller = Option<Extension<AuthedUser>>;
 
@@ -263,22 +265,23 @@ async fn schema_attributes(
     Ok(Json(Value::Array(out)))
 }
 
-async fn schema_types(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
+async fn schema_types(State(st): State<AssetsState>, c: Caller, p: Params) -> Out {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-type:jira")?;
     let id = find_schema(ws, &user, &p)?.id;
-    let out: Vec<Value> = ws
+    let r = render(&st);
+    let out: Vec<_> = ws
         .types
         .iter()
         .filter(|t| t.schema_id == id)
-        .map(|t| render(&st).object_type(t))
+        .map(|t| r.object_type(t))
         .collect();
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out).into_response())
 }
 
-async fn type_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
+async fn type_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Out {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-type:jira")?;
     let t = find_type(ws, &user, &p)?;
-    Ok(Json(render(&st).object_type(t)))
+    Ok(Json(render(&st).object_type(t)).into_response())
 }
 
 async fn type_attributes(
@@ -353,16 +356,16 @@ fn find_object<'a>(
     Ok(o)
 }
 
-async fn object_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
+async fn object_one(State(st): State<AssetsState>, c: Caller, p: Params) -> Out {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-object:jira")?;
     let o = find_object(ws, &user, &p)?;
-    Ok(Json(render(&st).object(o, true)))
+    Ok(Json(render(&st).object(o, true)).into_response())
 }
 
-async fn object_attributes(State(st): State<AssetsState>, c: Caller, p: Params) -> Res {
+async fn object_attributes(State(st): State<AssetsState>, c: Caller, p: Params) -> Out {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-object:jira")?;
     let o = find_object(ws, &user, &p)?;
-    Ok(Json(Value::Array(render(&st).object_attributes(o))))
+    Ok(Json(render(&st).object_attributes(o)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -406,30 +409,82 @@ async fn aql(
     p: Params,
     q: Result<Query<PageQ>, QueryRejection>,
     body: Result<Json<AqlBody>, JsonRejection>,
-) -> Res {
+) -> Out {
     let (ws, user) = gate(&st, c, &p, "read:cmdb-object:jira")?;
     let q = page_q(q)?;
     let hits = run_aql(ws, &user, body)?;
     let (start, max) = window(&q);
     let with_attrs = q.include_attributes.unwrap_or(true);
-    let page: Vec<&AssetObject> = hits.iter().skip(start).take(max).copied().collect();
+    let page: &[&AssetObject] = hits.get(start..).unwrap_or_default();
+    let page = page.get(..max).unwrap_or(page);
     let r = render(&st);
     let mut type_attrs: BTreeSet<u32> = BTreeSet::new();
     if with_attrs {
-        for o in &page {
+        for o in page {
             type_attrs.extend(ws.effective_attributes(o.type_id));
         }
     }
     let last = start.saturating_add(page.len()) >= hits.len();
-    Ok(Json(json!({
-        "startAt": start,
-        "maxResults": max,
-        "total": hits.len(),
-        "values": page.iter().map(|o| r.object(o, with_attrs)).collect::<Vec<_>>(),
-        "objectTypeAttributes": type_attrs.iter().filter_map(|id| ws.attribute(*id)).map(|a| r.attribute(a)).collect::<Vec<_>>(),
-        "isLast": last,
-        "last": last,
-    })))
+    let out = AqlPage {
+        is_last: last,
+        last,
+        max_results: max,
+        object_type_attributes: type_attrs
+            .iter()
+            .filter_map(|id| ws.attribute(*id))
+            .map(|a| r.attribute(a))
+            .collect(),
+        start_at: start,
+        total: hits.len(),
+        values: PageObjects {
+            r,
+            page,
+            with_attrs,
+        },
+    };
+    // A page of 1,000 objects with attributes is about 5.5 MB: size the buffer once.
+    let per_object = if with_attrs { 6_000 } else { 1_600 };
+    let mut buf = Vec::with_capacity(page.len().saturating_mul(per_object).saturating_add(4_096));
+    serde_json::to_writer(&mut buf, &out).map_err(|e| {
+        ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("rendering failed: {e}"),
+        )
+    })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        buf,
+    )
+        .into_response())
+}
+
+/// An `/object/aql` response; fields in key order (see [`super::json`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AqlPage<'a> {
+    is_last: bool,
+    last: bool,
+    max_results: usize,
+    object_type_attributes: Vec<Value>,
+    start_at: usize,
+    total: usize,
+    values: PageObjects<'a>,
+}
+
+/// The objects of one page, rendered as they are written.
+struct PageObjects<'a> {
+    r: Render<'a>,
+    page: &'a [&'a AssetObject],
+    with_attrs: bool,
+}
+
+impl Serialize for PageObjects<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.page.iter().map(|o| self.r.object(o, self.with_attrs)))
+    }
 }
 
 async fn aql_count(
@@ -448,17 +503,18 @@ async fn statuses(
     c: Caller,
     p: Params,
     q: Result<Query<PageQ>, QueryRejection>,
-) -> Res {
+) -> Out {
     let (ws, _) = gate(&st, c, &p, "read:cmdb-config:jira")?;
     let q = page_q(q)?;
     let want: Option<u32> = q.object_schema_id.and_then(|s| s.parse().ok());
-    let out: Vec<Value> = ws
+    let r = render(&st);
+    let out: Vec<_> = ws
         .statuses
         .iter()
         .filter(|s| s.schema_id.is_none() || want.is_none() || s.schema_id == want)
-        .map(|s| render(&st).status(s))
+        .map(|s| r.status(s))
         .collect();
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out).into_response())
 }
 
 /// Thin stub: no Jira issues are known to the Assets side, so the list is empty.

@@ -32,26 +32,61 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// `YYYY-MM-DD` of a day number.
 pub(crate) fn fmt_date(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    DateText(days).to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of Unix milliseconds.
 pub(crate) fn fmt_datetime(ms: i64) -> String {
-    let days = ms.div_euclid(DAY_MS);
-    let rem = ms.rem_euclid(DAY_MS);
-    let (h, mi, s, milli) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
-    format!("{}T{h:02}:{mi:02}:{s:02}.{milli:03}Z", fmt_date(days))
+    DateTimeText(ms).to_string()
 }
 
 /// `HH:MM` of seconds since midnight.
 pub(crate) fn fmt_time(secs: u32) -> String {
-    format!("{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60)
+    TimeText(secs).to_string()
+}
+
+/// A day number shown as `YYYY-MM-DD`, written without an intermediate `String`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DateText(pub i64);
+
+impl std::fmt::Display for DateText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.0);
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// Unix milliseconds shown as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DateTimeText(pub i64);
+
+impl std::fmt::Display for DateTimeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.0;
+        let rem = ms.rem_euclid(DAY_MS);
+        let (h, mi, s, milli) = (
+            rem / 3_600_000,
+            rem / 60_000 % 60,
+            rem / 1000 % 60,
+            rem % 1000,
+        );
+        write!(
+            f,
+            "{}T{h:02}:{mi:02}:{s:02}.{milli:03}Z",
+            DateText(ms.div_euclid(DAY_MS))
+        )
+    }
+}
+
+/// Seconds since midnight shown as `HH:MM`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimeText(pub u32);
+
+impl std::fmt::Display for TimeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0;
+        write!(f, "{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60)
+    }
 }
 
 fn num(s: &str) -> Option<u32> {

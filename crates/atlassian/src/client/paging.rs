@@ -6,6 +6,11 @@
 //! same `nextPageToken` twice, or an offset that did not move because a page
 //! was empty while claiming more), or when a stream exceeds the client's page
 //! cap (a server that ignores `startAt` and keeps answering full pages).
+//!
+//! Offset streams read ahead ([`drive_ahead`]): a task fetches (and parses) the next pages
+//! while the consumer works on the current one, at most [`READ_AHEAD`] pages beyond the one
+//! being read plus the one in flight. Items and errors still arrive in page order, and
+//! dropping the stream aborts the task, request in flight included.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -14,6 +19,8 @@ use std::pin::Pin;
 
 use futures_util::Stream;
 use serde::{Deserialize, Deserializer};
+use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::error::{Error, Result};
 use super::http::{AtlassianClient, Call};
@@ -31,8 +38,44 @@ struct State<T, C, F> {
     fetch: F,
     buf: VecDeque<T>,
     next: Option<C>,
+    cursors: Cursors<C>,
+}
+
+/// The checks every page request passes: the page cap and no repeated cursor.
+struct Cursors<C> {
+    op: &'static str,
+    max_pages: usize,
     seen: HashSet<C>,
     pages: usize,
+}
+
+impl<C: Clone + Eq + Hash> Cursors<C> {
+    fn new(op: &'static str, max_pages: usize) -> Self {
+        Cursors {
+            op,
+            max_pages,
+            seen: HashSet::new(),
+            pages: 0,
+        }
+    }
+
+    /// Counts a request for `cursor`, or refuses it.
+    fn admit(&mut self, cursor: &C) -> Result<()> {
+        if self.pages >= self.max_pages {
+            return Err(Error::Paging {
+                op: self.op,
+                reason: format!("more than {} pages", self.max_pages),
+            });
+        }
+        if !self.seen.insert(cursor.clone()) {
+            return Err(Error::Paging {
+                op: self.op,
+                reason: "the server repeated a page cursor (no progress)".into(),
+            });
+        }
+        self.pages += 1;
+        Ok(())
+    }
 }
 
 /// Drives `fetch` from `first` until a page has no next cursor.
@@ -52,8 +95,7 @@ where
         fetch,
         buf: VecDeque::new(),
         next: Some(first),
-        seen: HashSet::new(),
-        pages: 0,
+        cursors: Cursors::new(op, max_pages),
     };
     Box::pin(futures_util::stream::try_unfold(
         state,
@@ -65,25 +107,128 @@ where
                 let Some(cursor) = st.next.take() else {
                     return Ok(None);
                 };
-                if st.pages >= max_pages {
-                    return Err(Error::Paging {
-                        op,
-                        reason: format!("more than {max_pages} pages"),
-                    });
-                }
-                if !st.seen.insert(cursor.clone()) {
-                    return Err(Error::Paging {
-                        op,
-                        reason: "the server repeated a page cursor (no progress)".into(),
-                    });
-                }
-                st.pages += 1;
+                st.cursors.admit(&cursor)?;
                 let page = (st.fetch)(cursor).await?;
                 st.buf.extend(page.items);
                 st.next = page.next;
             }
         },
     ))
+}
+
+/// Pages a read-ahead stream keeps ready beyond the one being read (another may be in
+/// flight).
+pub(crate) const READ_AHEAD: usize = 1;
+
+/// Like [`drive`], with the pages fetched by a task that works ahead of the consumer (see
+/// the module docs). The task starts on the first poll; outside a Tokio runtime the
+/// stream falls back to [`drive`].
+pub(crate) fn drive_ahead<T, C, F, Fut>(
+    op: &'static str,
+    max_pages: usize,
+    first: C,
+    fetch: F,
+) -> Paged<T>
+where
+    T: Send + 'static,
+    C: Clone + Eq + Hash + Send + 'static,
+    F: FnMut(C) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T, C>>> + Send + 'static,
+{
+    enum Phase<T, C, F> {
+        Idle { first: C, fetch: F },
+        Running(Ahead<T>),
+        Inline(Paged<T>),
+        Done,
+    }
+    let start = Phase::Idle { first, fetch };
+    let stream = futures_util::stream::unfold(start, move |phase| async move {
+        let mut run = match phase {
+            Phase::Idle { first, fetch } => {
+                let Ok(rt) = tokio::runtime::Handle::try_current() else {
+                    // No runtime to run a task on: page in the consumer instead.
+                    let mut inline = drive(op, max_pages, first, fetch);
+                    let item = futures_util::StreamExt::next(&mut inline).await?;
+                    return Some((item, Phase::Inline(inline)));
+                };
+                let (tx, rx) = mpsc::channel(READ_AHEAD);
+                let task = rt.spawn(
+                    produce(Cursors::new(op, max_pages), first, fetch, tx)
+                        .instrument(tracing::Span::current()),
+                );
+                Ahead {
+                    rx,
+                    items: Vec::new().into_iter(),
+                    _task: AbortOnDrop(task.abort_handle()),
+                }
+            }
+            Phase::Running(run) => run,
+            Phase::Inline(mut inline) => {
+                let item = futures_util::StreamExt::next(&mut inline).await?;
+                return Some((item, Phase::Inline(inline)));
+            }
+            Phase::Done => return None,
+        };
+        loop {
+            if let Some(item) = run.items.next() {
+                return Some((Ok(item), Phase::Running(run)));
+            }
+            match run.rx.recv().await {
+                Some(Ok(items)) => run.items = items.into_iter(),
+                Some(Err(e)) => return Some((Err(e), Phase::Done)),
+                None => return None,
+            }
+        }
+    });
+    Box::pin(stream)
+}
+
+/// The consumer's side of a read-ahead stream.
+struct Ahead<T> {
+    rx: mpsc::Receiver<Result<Vec<T>>>,
+    items: std::vec::IntoIter<T>,
+    _task: AbortOnDrop,
+}
+
+/// Aborts the fetching task when the stream goes away.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Fetches pages from `first` on and hands them over in order; stops after the last page,
+/// after an error (which it hands over too), or when the consumer is gone.
+async fn produce<T, C, F, Fut>(
+    mut cursors: Cursors<C>,
+    first: C,
+    mut fetch: F,
+    tx: mpsc::Sender<Result<Vec<T>>>,
+) where
+    C: Clone + Eq + Hash,
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<Page<T, C>>>,
+{
+    let mut next = Some(first);
+    while let Some(cursor) = next.take() {
+        let page = match cursors.admit(&cursor) {
+            Ok(()) => fetch(cursor).await,
+            Err(e) => Err(e),
+        };
+        let items = match page {
+            Ok(page) => {
+                next = page.next;
+                Ok(page.items)
+            }
+            Err(e) => Err(e),
+        };
+        let failed = items.is_err();
+        if tx.send(items).await.is_err() || failed {
+            return;
+        }
+    }
 }
 
 /// `true`, `false`, `"true"` or `"false"` (Assets documents `isLast` as a string).
@@ -168,7 +313,8 @@ pub(crate) struct TokenPage<T> {
     is_last: Option<bool>,
 }
 
-/// Offset + `isLast`/`total` style; `make(startAt)` builds each request.
+/// Offset + `isLast`/`total` style; `make(startAt)` builds each request. Reads ahead
+/// (see [`drive_ahead`]).
 pub(crate) fn offset<T, M>(client: &AtlassianClient, make: M) -> Paged<T>
 where
     T: for<'de> Deserialize<'de> + Send + 'static,
@@ -176,7 +322,7 @@ where
 {
     let c = client.clone();
     let op = make(0).op.name;
-    drive(op, client.inner.max_pages, 0u64, move |start| {
+    drive_ahead(op, client.inner.max_pages, 0u64, move |start| {
         let (c, call) = (c.clone(), make(start));
         async move { Ok(c.json::<OffsetPage<T>>(call).await?.into_page(start)) }
     })

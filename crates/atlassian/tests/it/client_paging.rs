@@ -5,10 +5,10 @@
 use atlassian::aql::Attribute;
 use atlassian::client::{Error, SearchRequest};
 use atlassian::jql::Field;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::client_common::basic_client;
 
@@ -251,6 +251,168 @@ async fn assets_aql_discovers_workspace_and_pages_with_string_is_last() {
             .unwrap(),
         2
     );
+}
+
+/// Project search pages of two items (`P0`, `P1`, …) up to `total` (`None`: never ends),
+/// reporting each `startAt` it is asked for.
+struct ProjectPages {
+    total: Option<u64>,
+    asked: tokio::sync::mpsc::UnboundedSender<u64>,
+}
+
+impl Respond for ProjectPages {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let start: u64 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "startAt")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let _ = self.asked.send(start);
+        let end = self.total.map_or(start + 2, |t| (start + 2).min(t));
+        let values: Vec<_> = (start..end)
+            .map(|i| json!({"id": i.to_string(), "key": format!("P{i}")}))
+            .collect();
+        let last = self.total.is_some_and(|t| end >= t);
+        ok(json!({"startAt": start, "maxResults": 2, "isLast": last, "values": values}))
+    }
+}
+
+const PROJECTS: &str = "/rest/api/3/project/search";
+
+/// Waits (bounded, as a guard against a hang) until the server was asked for `start`.
+async fn asked_for(rx: &mut tokio::sync::mpsc::UnboundedReceiver<u64>, start: u64) {
+    let wait = async {
+        while let Some(s) = rx.recv().await {
+            if s == start {
+                return;
+            }
+        }
+        panic!("the server stopped before startAt={start}");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), wait)
+        .await
+        .unwrap_or_else(|_| panic!("startAt={start} was never requested"));
+}
+
+#[tokio::test]
+async fn offset_streams_fetch_the_next_page_while_the_consumer_holds_one() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(ProjectPages {
+            total: Some(7),
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let mut stream = client.projects(None);
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.key, "P0");
+    // The consumer has not asked for more, yet the second page is on its way.
+    asked_for(&mut rx, 2).await;
+    let rest: Vec<String> = stream.map_ok(|p| p.key).try_collect().await.unwrap();
+    assert_eq!(rest, ["P1", "P2", "P3", "P4", "P5", "P6"]);
+}
+
+#[tokio::test]
+async fn dropping_an_offset_stream_stops_fetching() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(ProjectPages {
+            total: None,
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let mut stream = client.projects(None);
+    assert_eq!(stream.next().await.unwrap().unwrap().key, "P0");
+    asked_for(&mut rx, 2).await;
+    drop(stream);
+    // The server never says "last": only the task's end can stop the requests. Whatever
+    // was under way when the stream went is at most the page ahead and the one in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut asked = vec![0, 2];
+    while let Ok(s) = rx.try_recv() {
+        asked.push(s);
+    }
+    assert!(asked.len() <= 2 + 1, "requests after the drop: {asked:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(rx.try_recv().is_err(), "still fetching after the drop");
+    // The client is still usable.
+    drop(client);
+}
+
+#[tokio::test]
+async fn an_error_fetched_ahead_comes_after_the_items_before_it() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .and(query_param("startAt", "2"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errorMessages": ["no"]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(ProjectPages {
+            total: None,
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let mut stream = client.projects(None);
+    assert_eq!(stream.next().await.unwrap().unwrap().key, "P0");
+    let got: Vec<_> = stream.collect().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(matches!(&got[0], Ok(p) if p.key == "P1"), "{got:?}");
+    assert!(got[1].is_err(), "{got:?}");
+    // Nothing is fetched after the failed page.
+    assert_eq!(rx.try_recv().ok(), Some(0));
+    assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn a_rate_limited_page_ahead_is_retried() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .and(query_param("startAt", "2"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(ProjectPages {
+            total: Some(5),
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let keys: Vec<String> = client
+        .projects(None)
+        .map_ok(|p| p.key)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(keys, ["P0", "P1", "P2", "P3", "P4"]);
+    let mut asked = Vec::new();
+    while let Ok(s) = rx.try_recv() {
+        asked.push(s);
+    }
+    assert_eq!(asked, [0, 2, 4]);
 }
 
 #[test]

@@ -271,6 +271,7 @@ async fn measure(
     let mut names = assets_sql::ident::NameMap::default();
     let plan = assets_sql::model::plan(&meta, &selection, &mut names, true);
     let mut objects = Vec::new();
+    let t_fetch = Instant::now();
     for t in &plan.types {
         let q = assets_sql::fetch::type_query(&t.type_id, None, None)?.to_aql();
         let mut stream = assets.aql(&q, true);
@@ -281,11 +282,34 @@ async fn measure(
             }
         }
     }
+    let fetch_only = t_fetch.elapsed();
     let mut sink =
         assets_sql::load::DbSink::connect(&assets_sql::load::Target::parse(&load_url)?).await?;
+    // Copies are made before each timed run: the loader is timed, not the copying.
+    let first = objects.clone();
     let t = Instant::now();
-    let loaded = assets_sql::run::run_objects(&plan, &mut sink, objects).await?;
+    let loaded = assets_sql::run::run_objects(&plan, &mut sink, first).await?;
     let load_only = t.elapsed();
+    // The same full run again into the loaded database: nothing changed, then one object
+    // in ten relabelled (what a scheduled sync does on a live target).
+    eprintln!("running the load again on the loaded database (unchanged, then 10% changed)…");
+    let same = objects.clone();
+    let t = Instant::now();
+    assets_sql::run::run_objects(&plan, &mut sink, same).await?;
+    let rerun_same = t.elapsed();
+    let changed: Vec<_> = objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut o)| {
+            if i % 10 == 0 {
+                o.label = Some(format!("{} (changed)", o.label.unwrap_or_default()));
+            }
+            o
+        })
+        .collect();
+    let t = Instant::now();
+    assets_sql::run::run_objects(&plan, &mut sink, changed).await?;
+    let rerun_changed = t.elapsed();
     drop(sink);
     let objects = summary.objects as f64;
     let rate = |secs: f64| if secs > 0.0 { objects / secs } else { 0.0 };
@@ -306,17 +330,41 @@ async fn measure(
     );
     println!(
         "{:<42} {:>10.3} {:>12.0} {:>10.2}",
+        "Assets API alone (objects into memory)",
+        fetch_only.as_secs_f64(),
+        rate(fetch_only.as_secs_f64()),
+        baseline.as_secs_f64() / fetch_only.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "{:<42} {:>10.3} {:>12.0} {:>10.2}",
         "jsmkit loader alone (objects in memory)",
         load_only.as_secs_f64(),
         loaded.objects as f64 / load_only.as_secs_f64().max(1e-9),
         baseline.as_secs_f64() / load_only.as_secs_f64().max(1e-9)
     );
+    for (label, d) in [
+        ("  again, full run, nothing changed", rerun_same),
+        ("  again, full run, 10% of objects changed", rerun_changed),
+    ] {
+        println!(
+            "{:<42} {:>10.3} {:>12.0} {:>10.2}",
+            label,
+            d.as_secs_f64(),
+            loaded.objects as f64 / d.as_secs_f64().max(1e-9),
+            baseline.as_secs_f64() / d.as_secs_f64().max(1e-9)
+        );
+    }
     println!(
         "{:<42} {:>10.3} {:>12.0} {:>10.2}",
         "psql \\copy of the same rows from CSV",
         baseline.as_secs_f64(),
         rate(baseline.as_secs_f64()),
         1.0
+    );
+    let ratio = baseline.as_secs_f64() / load_only.as_secs_f64().max(1e-9);
+    println!(
+        "goal: the loader at >= 0.80x the speed of psql \\copy: {ratio:.2}x ({})",
+        if ratio >= 0.8 { "met" } else { "not met" }
     );
     println!(
         "Assets API requests: {} (minimum for the data: {} pages of 1,000 objects; the rest is schema discovery)",

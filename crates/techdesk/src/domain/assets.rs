@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use atlassian::aql::{Aql, AqlError, AqlString, Attribute};
-use atlassian::client::AssetObject;
-use serde_json::Value;
+use atlassian::client::{AssetObject, Scalar};
 
 /// An object as shown on the ticket page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,28 +49,22 @@ pub fn object_view(
         .attributes
         .iter()
         .filter_map(|a| {
-            let id = a.get("objectTypeAttributeId").and_then(Value::as_str)?;
+            let id = a.object_type_attribute_id.as_ref()?.as_str()?;
             let name = names.get(id).cloned().unwrap_or_else(|| format!("#{id}"));
             if !shown.is_empty() && !shown.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
                 return None;
             }
             let values: Vec<String> = a
-                .get("objectAttributeValues")
-                .and_then(Value::as_array)
-                .map(|vals| {
-                    vals.iter()
-                        .filter_map(|v| {
-                            v.get("displayValue")
-                                .or_else(|| v.get("value"))
-                                .and_then(|x| match x {
-                                    Value::String(s) => Some(s.clone()),
-                                    Value::Null => None,
-                                    other => Some(other.to_string()),
-                                })
-                        })
-                        .collect()
+                .object_attribute_values
+                .iter()
+                .filter_map(|v| {
+                    v.display_value
+                        .as_ref()
+                        .or(v.value.as_ref())
+                        .and_then(Scalar::to_text)
+                        .map(|t| t.into_owned())
                 })
-                .unwrap_or_default();
+                .collect();
             Some((name, values.join(", ")))
         })
         .collect();
@@ -86,17 +79,15 @@ pub fn object_view(
 
 /// The object type's (id, name).
 pub fn type_id_and_name(o: &AssetObject) -> (String, String) {
-    let t = o.object_type.as_ref();
-    let s = |k: &str| {
-        t.and_then(|t| t.get(k))
-            .and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
+    let text = |v: Option<&Scalar>| {
+        v.and_then(Scalar::text_or_number)
+            .map(str::to_owned)
             .unwrap_or_default()
     };
-    (s("id"), s("name"))
+    match &o.object_type {
+        Some(t) => (text(t.id.as_ref()), text(t.name.as_ref())),
+        None => (String::new(), String::new()),
+    }
 }
 
 #[cfg(test)]

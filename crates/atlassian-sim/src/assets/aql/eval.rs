@@ -130,11 +130,26 @@ impl<'a> Evaluator<'a> {
         visible: impl Fn(&AssetObject) -> bool,
     ) -> Result<Vec<&'a AssetObject>, AqlError> {
         self.check(q)?;
+        // A filter on the object's type alone (`objectTypeId = 12`, the exporter's query)
+        // has one answer per type: evaluate it once per type instead of once per object.
+        let per_type = q.filter.as_ref().is_some_and(type_level);
+        let mut by_type: HashMap<u32, bool> = HashMap::new();
         let mut hits: Vec<&'a AssetObject> = self
             .ws
             .objects
             .iter()
-            .filter(|o| visible(o) && q.filter.as_ref().is_none_or(|e| self.matches(e, o)))
+            .filter(|o| {
+                visible(o)
+                    && q.filter.as_ref().is_none_or(|e| {
+                        if per_type {
+                            *by_type
+                                .entry(o.type_id)
+                                .or_insert_with(|| self.matches(e, o))
+                        } else {
+                            self.matches(e, o)
+                        }
+                    })
+            })
             .collect();
         if let Some((field, desc)) = &q.order {
             let mut keyed: Vec<(Option<SortKey>, &'a AssetObject)> = hits
@@ -404,12 +419,36 @@ fn ci_eq(a: &str, b: &str) -> bool {
     a == b || a.to_lowercase() == b.to_lowercase()
 }
 
+/// Whether `e` reads only fields that every object of one type shares (its type and
+/// schema), so its answer is the same for all objects of a type.
+fn type_level(e: &Expr) -> bool {
+    match e {
+        Expr::Cond(field, _) => matches!(
+            field,
+            Field::ObjectTypeId | Field::ObjectType | Field::ObjectSchemaId | Field::ObjectSchema
+        ),
+        Expr::And(a, b) | Expr::Or(a, b) => type_level(a) && type_level(b),
+    }
+}
+
 /// Formats a number as Assets shows it: integers without a fraction.
 pub(crate) fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+    NumText(n).to_string()
+}
+
+/// A number shown as Assets shows it (see [`fmt_num`]), written without an intermediate
+/// `String`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NumText(pub f64);
+
+impl std::fmt::Display for NumText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            write!(f, "{}", n as i64)
+        } else {
+            write!(f, "{n}")
+        }
     }
 }
 

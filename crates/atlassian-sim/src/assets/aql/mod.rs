@@ -14,7 +14,7 @@ mod eval;
 mod lexer;
 mod parser;
 
-pub(crate) use eval::fmt_num as eval_fmt_num;
+pub(crate) use eval::NumText;
 pub use eval::{Evaluator, SearchContext};
 pub use parser::parse;
 
