@@ -245,7 +245,19 @@ impl Dialect {
                         q(&name),
                         self.column_sql(c)
                     )),
-                    Self::MySql | Self::Sqlite => {}
+                    // No `ADD COLUMN IF NOT EXISTS` in MySQL: the statement is chosen by
+                    // a look at information_schema and run as a prepared statement.
+                    Self::MySql => out.push(format!(
+                        "SET @jsmkit_ddl = IF((SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} AND column_name = {}) = 0, {}, 'DO 0');\nPREPARE jsmkit_ddl FROM @jsmkit_ddl;\nEXECUTE jsmkit_ddl;\nDEALLOCATE PREPARE jsmkit_ddl;",
+                        self.string(&name),
+                        self.string(&c.name),
+                        self.string(&format!(
+                            "ALTER TABLE {} ADD COLUMN {}",
+                            q(&name),
+                            self.column_sql(c)
+                        )),
+                    )),
+                    Self::Sqlite => {}
                 }
             }
         }

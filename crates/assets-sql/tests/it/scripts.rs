@@ -145,3 +145,76 @@ async fn mssql_script_parses() {
     assert!(text.contains("MERGE INTO [laptop] AS tgt"));
     site.sim.shutdown().await;
 }
+
+/// A newer script whose export gained an attribute adds its column to a database an older
+/// script filled, and fills it.
+async fn script_gains_a_column(dialect: Dialect) {
+    use assets_sql::ident::NameMap;
+    use assets_sql::model::{Selection, Source, plan};
+    let site = demo_site().await;
+    let (full, _) = full_plan(&site.meta);
+    let laptop = full.types.iter().find(|t| t.def.name == "laptop").unwrap();
+    let (column, left_out) = laptop
+        .def
+        .columns
+        .iter()
+        .zip(&laptop.sources)
+        .filter_map(|(c, s)| match s {
+            Source::Attribute(a) => Some((c.name.clone(), a.id.clone())),
+            _ => None,
+        })
+        .next_back()
+        .unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for t in &full.types {
+        for s in &t.sources {
+            if let Source::Attribute(a) = s {
+                ids.insert(a.id.clone());
+            }
+        }
+        for l in &t.links {
+            ids.insert(l.attr.id.clone());
+        }
+    }
+    ids.remove(&left_out);
+    let selection = Selection {
+        attributes: Some(ids),
+        ..Selection::default()
+    };
+    let older = plan(&site.meta, &selection, &mut NameMap::default(), true);
+    let older_laptop = older.types.iter().find(|t| t.def.name == "laptop").unwrap();
+    assert!(!older_laptop.def.columns.iter().any(|c| c.name == column));
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("older.sql");
+    write_script(&site, &older, dialect, &first).await;
+    let second = dir.path().join("newer.sql");
+    let summary = write_script(&site, &full, dialect, &second).await;
+    let scratch = Scratch::new(dialect).await;
+    load_with_client(&scratch, &first);
+    load_with_client(&scratch, &second);
+    let mut db = scratch.connect().await;
+    let filled = db
+        .count(&format!(
+            "SELECT 1 FROM {} WHERE {} IS NOT NULL",
+            db.q("laptop"),
+            db.q(&column)
+        ))
+        .await;
+    assert!(filled > 0, "the new column {column} is filled");
+    assert_eq!(check_counts(&site, &full, &mut db).await, summary.objects);
+    assert!(check_round_trip(&site, &full, &mut db).await > 1000);
+    drop(db);
+    scratch.drop().await;
+    site.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_script_adds_a_new_column() {
+    script_gains_a_column(Dialect::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_script_adds_a_new_column() {
+    script_gains_a_column(Dialect::MySql).await;
+}
