@@ -23,6 +23,9 @@ db=target/advisory-dbs/advisory-db-3157b0e258782691
 rm -rf "$db" && mkdir -p "$(dirname "$db")" && cp -r "$shared/advisory-db" "$db" && chmod -R u+w "$db"
 git -C "$db" init -q && git -C "$db" add -A \
   && git -C "$db" -c user.name=ci -c user.email=ci@localhost -c commit.gpgsign=false commit -qm snapshot
+# cargo deny reads the metadata of every platform's dependencies; a build fetches only this
+# platform's, so fetch the rest first (a no-op once they are in the local registry).
+cargo fetch --locked -q
 cargo deny --offline --log-level error check
 
 step "unit and integration tests"
