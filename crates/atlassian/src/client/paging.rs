@@ -8,9 +8,12 @@
 //! cap (a server that ignores `startAt` and keeps answering full pages).
 //!
 //! Offset streams read ahead ([`drive_ahead`]): a task fetches (and parses) the next pages
-//! while the consumer works on the current one, at most [`READ_AHEAD`] pages beyond the one
-//! being read plus the one in flight. Items and errors still arrive in page order, and
-//! dropping the stream aborts the task, request in flight included.
+//! while the consumer works on the current one, [`READ_AHEAD`] page beyond the one being
+//! read plus the requests in flight. When pages report a total, the task predicts where the
+//! next pages start and, once the consumer has read past two pages, keeps up to
+//! [`CONCURRENT_PAGES`] requests in flight (a page that ends elsewhere than predicted drops
+//! the guesses and paging goes on from it). Items and errors still arrive in page order,
+//! and dropping the stream aborts the task, requests in flight included.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -32,6 +35,9 @@ pub type Paged<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
 pub(crate) struct Page<T, C> {
     pub items: Vec<T>,
     pub next: Option<C>,
+    /// Where the pages after `next` will start if every page is as full as this one
+    /// (offset pages that report a total): a read-ahead stream fetches them concurrently.
+    pub ahead: Vec<C>,
 }
 
 struct State<T, C, F> {
@@ -75,6 +81,13 @@ impl<C: Clone + Eq + Hash> Cursors<C> {
         }
         self.pages += 1;
         Ok(())
+    }
+
+    /// Takes back a request that was started but whose page is not used.
+    fn forget(&mut self, cursor: &C) {
+        if self.seen.remove(cursor) {
+            self.pages = self.pages.saturating_sub(1);
+        }
     }
 }
 
@@ -199,8 +212,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Page requests a read-ahead stream keeps in flight when it can predict the cursors.
+pub(crate) const CONCURRENT_PAGES: usize = 2;
+
 /// Fetches pages from `first` on and hands them over in order; stops after the last page,
-/// after an error (which it hands over too), or when the consumer is gone.
+/// after an error (which it hands over too), or when the consumer is gone. When a page
+/// predicts the next cursors ([`Page::ahead`]), up to [`CONCURRENT_PAGES`] requests run at
+/// once; a page that does not end where the next predicted one starts (the data changed
+/// size) drops the speculative requests and paging goes on from that page's own cursor.
 async fn produce<T, C, F, Fut>(
     mut cursors: Cursors<C>,
     first: C,
@@ -211,23 +230,60 @@ async fn produce<T, C, F, Fut>(
     F: FnMut(C) -> Fut,
     Fut: Future<Output = Result<Page<T, C>>>,
 {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesOrdered;
+
     let mut next = Some(first);
-    while let Some(cursor) = next.take() {
-        let page = match cursors.admit(&cursor) {
-            Ok(()) => fetch(cursor).await,
-            Err(e) => Err(e),
-        };
-        let items = match page {
-            Ok(page) => {
-                next = page.next;
-                Ok(page.items)
+    let mut planned: VecDeque<C> = VecDeque::new();
+    let mut queued: VecDeque<C> = VecDeque::new();
+    let mut inflight = FuturesOrdered::new();
+    let mut delivered = 0usize;
+    loop {
+        // Side by side only once the consumer reads on past two pages: a caller that takes
+        // the first few items (a search box) costs no speculative requests.
+        let limit = if delivered >= 2 { CONCURRENT_PAGES } else { 1 };
+        while inflight.len() < limit {
+            let Some(cursor) = next.take().or_else(|| planned.pop_front()) else {
+                break;
+            };
+            if let Err(e) = cursors.admit(&cursor) {
+                let _ = tx.send(Err(e)).await;
+                return;
             }
-            Err(e) => Err(e),
+            queued.push_back(cursor.clone());
+            inflight.push_back(fetch(cursor));
+        }
+        let Some(result) = inflight.next().await else {
+            return;
         };
-        let failed = items.is_err();
-        if tx.send(items).await.is_err() || failed {
+        queued.pop_front();
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let broke = match queued.front().or(planned.front()) {
+            Some(upcoming) => page.next.as_ref() != Some(upcoming),
+            None => false,
+        };
+        if broke {
+            // Not where the prediction said: drop the speculative requests.
+            inflight = FuturesOrdered::new();
+            for c in queued.drain(..) {
+                cursors.forget(&c);
+            }
+            planned.clear();
+        }
+        if queued.is_empty() && planned.is_empty() {
+            next = page.next;
+            planned.extend(page.ahead);
+        }
+        if tx.send(Ok(page.items)).await.is_err() {
             return;
         }
+        delivered += 1;
     }
 }
 
@@ -278,9 +334,18 @@ impl<T> OffsetPage<T> {
             None if self.total.is_some_and(|t| start + n >= t) => None,
             None => Some(start + n),
         };
+        // With a total, the pages after `next` start every `n` items until the total.
+        let ahead = match (next, self.total) {
+            (Some(from), Some(total)) if n > 0 => (1..)
+                .map(|k| from + k * n)
+                .take_while(|c| *c < total)
+                .collect(),
+            _ => Vec::new(),
+        };
         Page {
             items: self.values,
             next,
+            ahead,
         }
     }
 }
@@ -342,7 +407,11 @@ where
             let items = c.json::<Vec<T>>(call).await?;
             let n = items.len() as u64;
             let next = (n > 0 && n >= page_size).then_some(start + n);
-            Ok(Page { items, next })
+            Ok(Page {
+                items,
+                next,
+                ahead: Vec::new(),
+            })
         }
     })
 }
@@ -371,6 +440,7 @@ where
                 Ok(Page {
                     items: page.values,
                     next,
+                    ahead: Vec::new(),
                 })
             }
         },
@@ -394,6 +464,7 @@ where
             Ok(Page {
                 items: page.values,
                 next,
+                ahead: Vec::new(),
             })
         }
     })

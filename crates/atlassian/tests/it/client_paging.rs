@@ -415,6 +415,129 @@ async fn a_rate_limited_page_ahead_is_retried() {
     assert_eq!(asked, [0, 2, 4]);
 }
 
+/// Project search pages of two items up to `total`, reporting `total` (so the client can
+/// predict the next pages) and answering a single item at `short_at` (the data changed
+/// size under the stream).
+struct CountedPages {
+    total: u64,
+    short_at: Option<u64>,
+    asked: tokio::sync::mpsc::UnboundedSender<u64>,
+}
+
+impl Respond for CountedPages {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let start: u64 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "startAt")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let _ = self.asked.send(start);
+        let size = if self.short_at == Some(start) { 1 } else { 2 };
+        let end = (start + size).min(self.total);
+        let values: Vec<_> = (start..end)
+            .map(|i| json!({"id": i.to_string(), "key": format!("P{i}")}))
+            .collect();
+        ok(
+            json!({"startAt": start, "maxResults": 2, "total": self.total,
+            "isLast": end >= self.total, "values": values}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(CountedPages {
+            total: 20,
+            short_at: None,
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let mut stream = client.projects(None);
+    for want in ["P0", "P1", "P2"] {
+        assert_eq!(stream.next().await.unwrap().unwrap().key, want);
+    }
+    // The consumer is past two pages and holds the third. One request at a time would stop
+    // at startAt=6 (the page read ahead waits in the channel, the next one is fetched):
+    // asking for 8 means requests ran side by side.
+    asked_for(&mut rx, 8).await;
+    let rest: Vec<String> = stream.map_ok(|p| p.key).try_collect().await.unwrap();
+    let want: Vec<String> = (3..20).map(|i| format!("P{i}")).collect();
+    assert_eq!(rest, want, "every item once, in order");
+    let mut asked = vec![0, 2, 4, 6, 8];
+    while let Ok(s) = rx.try_recv() {
+        asked.push(s);
+    }
+    asked.sort_unstable();
+    asked.dedup();
+    assert_eq!(
+        asked,
+        (0..20).step_by(2).collect::<Vec<u64>>(),
+        "each page asked once"
+    );
+}
+
+#[tokio::test]
+async fn a_search_reading_one_page_sends_no_speculative_requests() {
+    let server = MockServer::start().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(CountedPages {
+            total: 20,
+            short_at: None,
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let first: Vec<String> = client
+        .projects(None)
+        .take(2)
+        .map_ok(|p| p.key)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(first, ["P0", "P1"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut asked = Vec::new();
+    while let Ok(s) = rx.try_recv() {
+        asked.push(s);
+    }
+    // The first page, and at most the one read ahead.
+    assert!(asked.len() <= 2, "requests: {asked:?}");
+}
+
+#[tokio::test]
+async fn a_page_shorter_than_predicted_drops_the_guesses_and_loses_nothing() {
+    let server = MockServer::start().await;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    Mock::given(method("GET"))
+        .and(path(PROJECTS))
+        .respond_with(CountedPages {
+            total: 11,
+            short_at: Some(4),
+            asked: tx,
+        })
+        .mount(&server)
+        .await;
+    let client = basic_client(&server);
+    let keys: Vec<String> = client
+        .projects(None)
+        .map_ok(|p| p.key)
+        .try_collect()
+        .await
+        .unwrap();
+    let want: Vec<String> = (0..11).map(|i| format!("P{i}")).collect();
+    assert_eq!(keys, want, "no gap and no repeat after the short page");
+}
+
 #[test]
 fn worklog_start_uses_jiras_format() {
     let ts: jiff::Timestamp = "2024-03-01T10:20:30.5Z".parse().unwrap();
