@@ -445,19 +445,28 @@ impl Respond for CountedPages {
     }
 }
 
-#[tokio::test]
-async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
+/// A server of [`CountedPages`]; the receiver reports each `startAt` asked for.
+async fn counted_server(
+    total: u64,
+    short_at: Option<u64>,
+) -> (MockServer, tokio::sync::mpsc::UnboundedReceiver<u64>) {
     let server = MockServer::start().await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     Mock::given(method("GET"))
         .and(path(PROJECTS))
         .respond_with(CountedPages {
-            total: 20,
-            short_at: None,
+            total,
+            short_at,
             asked: tx,
         })
         .mount(&server)
         .await;
+    (server, rx)
+}
+
+#[tokio::test]
+async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
+    let (server, mut rx) = counted_server(20, None).await;
     let client = basic_client(&server);
     let mut stream = client.projects(None);
     for want in ["P0", "P1", "P2"] {
@@ -485,17 +494,7 @@ async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
 
 #[tokio::test]
 async fn a_search_reading_one_page_sends_no_speculative_requests() {
-    let server = MockServer::start().await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    Mock::given(method("GET"))
-        .and(path(PROJECTS))
-        .respond_with(CountedPages {
-            total: 20,
-            short_at: None,
-            asked: tx,
-        })
-        .mount(&server)
-        .await;
+    let (server, mut rx) = counted_server(20, None).await;
     let client = basic_client(&server);
     let first: Vec<String> = client
         .projects(None)
@@ -516,17 +515,7 @@ async fn a_search_reading_one_page_sends_no_speculative_requests() {
 
 #[tokio::test]
 async fn a_page_shorter_than_predicted_drops_the_guesses_and_loses_nothing() {
-    let server = MockServer::start().await;
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    Mock::given(method("GET"))
-        .and(path(PROJECTS))
-        .respond_with(CountedPages {
-            total: 11,
-            short_at: Some(4),
-            asked: tx,
-        })
-        .mount(&server)
-        .await;
+    let (server, _rx) = counted_server(11, Some(4)).await;
     let client = basic_client(&server);
     let keys: Vec<String> = client
         .projects(None)
