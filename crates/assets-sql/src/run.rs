@@ -68,6 +68,13 @@ pub struct RunSummary {
     pub started: jiff::Timestamp,
 }
 
+/// Rows a batch writes: one per object plus its link rows.
+fn row_count(rows: &[ObjectRow]) -> u64 {
+    rows.iter()
+        .map(|r| 1 + r.links.iter().map(|l| l.len() as u64).sum::<u64>())
+        .sum()
+}
+
 /// Keeps the last row of each id (a page boundary may repeat an object).
 fn dedupe(rows: Vec<ObjectRow>) -> Vec<ObjectRow> {
     let mut at: HashMap<String, usize> = HashMap::new();
@@ -275,10 +282,7 @@ async fn body<S: Sink>(
                     }
                     sink.rows(table, &rows).await?;
                     counts.objects += rows.len() as u64;
-                    counts.rows += rows
-                        .iter()
-                        .map(|r| 1 + r.links.iter().map(|l| l.len() as u64).sum::<u64>())
-                        .sum::<u64>();
+                    counts.rows += row_count(&rows);
                     if let Some(p) = &opts.progress {
                         p(&Progress {
                             type_name: table.type_name.clone(),
@@ -370,10 +374,7 @@ pub async fn run_objects<S: Sink>(
             return Err(e);
         }
         counts.objects += rows.len() as u64;
-        counts.rows += rows
-            .iter()
-            .map(|r| 1 + r.links.iter().map(|l| l.len() as u64).sum::<u64>())
-            .sum::<u64>();
+        counts.rows += row_count(&rows);
     }
     if let Err(e) = maker.await {
         let _ = sink.abort().await;

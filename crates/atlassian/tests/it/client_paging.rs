@@ -254,10 +254,26 @@ async fn assets_aql_discovers_workspace_and_pages_with_string_is_last() {
 }
 
 /// Project search pages of two items (`P0`, `P1`, …) up to `total` (`None`: never ends),
-/// reporting each `startAt` it is asked for.
+/// reporting each `startAt` it is asked for. With `report_total` the pages carry the total
+/// (so the client can predict the next pages); at `short_at` a page holds one item (the data
+/// changed size under the stream).
 struct ProjectPages {
     total: Option<u64>,
+    report_total: bool,
+    short_at: Option<u64>,
     asked: tokio::sync::mpsc::UnboundedSender<u64>,
+}
+
+impl ProjectPages {
+    /// Pages without a total.
+    fn plain(total: Option<u64>, asked: tokio::sync::mpsc::UnboundedSender<u64>) -> Self {
+        ProjectPages {
+            total,
+            report_total: false,
+            short_at: None,
+            asked,
+        }
+    }
 }
 
 impl Respond for ProjectPages {
@@ -269,12 +285,17 @@ impl Respond for ProjectPages {
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
         let _ = self.asked.send(start);
-        let end = self.total.map_or(start + 2, |t| (start + 2).min(t));
+        let size = if self.short_at == Some(start) { 1 } else { 2 };
+        let end = self.total.map_or(start + size, |t| (start + size).min(t));
         let values: Vec<_> = (start..end)
             .map(|i| json!({"id": i.to_string(), "key": format!("P{i}")}))
             .collect();
         let last = self.total.is_some_and(|t| end >= t);
-        ok(json!({"startAt": start, "maxResults": 2, "isLast": last, "values": values}))
+        let mut body = json!({"startAt": start, "maxResults": 2, "isLast": last, "values": values});
+        if let (true, Some(t)) = (self.report_total, self.total) {
+            body["total"] = json!(t);
+        }
+        ok(body)
     }
 }
 
@@ -301,10 +322,7 @@ async fn offset_streams_fetch_the_next_page_while_the_consumer_holds_one() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     Mock::given(method("GET"))
         .and(path(PROJECTS))
-        .respond_with(ProjectPages {
-            total: Some(7),
-            asked: tx,
-        })
+        .respond_with(ProjectPages::plain(Some(7), tx))
         .mount(&server)
         .await;
     let client = basic_client(&server);
@@ -323,10 +341,7 @@ async fn dropping_an_offset_stream_stops_fetching() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     Mock::given(method("GET"))
         .and(path(PROJECTS))
-        .respond_with(ProjectPages {
-            total: None,
-            asked: tx,
-        })
+        .respond_with(ProjectPages::plain(None, tx))
         .mount(&server)
         .await;
     let client = basic_client(&server);
@@ -361,10 +376,7 @@ async fn an_error_fetched_ahead_comes_after_the_items_before_it() {
         .await;
     Mock::given(method("GET"))
         .and(path(PROJECTS))
-        .respond_with(ProjectPages {
-            total: None,
-            asked: tx,
-        })
+        .respond_with(ProjectPages::plain(None, tx))
         .mount(&server)
         .await;
     let client = basic_client(&server);
@@ -394,10 +406,7 @@ async fn a_rate_limited_page_ahead_is_retried() {
         .await;
     Mock::given(method("GET"))
         .and(path(PROJECTS))
-        .respond_with(ProjectPages {
-            total: Some(5),
-            asked: tx,
-        })
+        .respond_with(ProjectPages::plain(Some(5), tx))
         .mount(&server)
         .await;
     let client = basic_client(&server);
@@ -415,37 +424,7 @@ async fn a_rate_limited_page_ahead_is_retried() {
     assert_eq!(asked, [0, 2, 4]);
 }
 
-/// Project search pages of two items up to `total`, reporting `total` (so the client can
-/// predict the next pages) and answering a single item at `short_at` (the data changed
-/// size under the stream).
-struct CountedPages {
-    total: u64,
-    short_at: Option<u64>,
-    asked: tokio::sync::mpsc::UnboundedSender<u64>,
-}
-
-impl Respond for CountedPages {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let start: u64 = req
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "startAt")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let _ = self.asked.send(start);
-        let size = if self.short_at == Some(start) { 1 } else { 2 };
-        let end = (start + size).min(self.total);
-        let values: Vec<_> = (start..end)
-            .map(|i| json!({"id": i.to_string(), "key": format!("P{i}")}))
-            .collect();
-        ok(
-            json!({"startAt": start, "maxResults": 2, "total": self.total,
-            "isLast": end >= self.total, "values": values}),
-        )
-    }
-}
-
-/// A server of [`CountedPages`]; the receiver reports each `startAt` asked for.
+/// A server of [`ProjectPages`] that report their total; the receiver reports each `startAt` asked for.
 async fn counted_server(
     total: u64,
     short_at: Option<u64>,
@@ -454,8 +433,9 @@ async fn counted_server(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     Mock::given(method("GET"))
         .and(path(PROJECTS))
-        .respond_with(CountedPages {
-            total,
+        .respond_with(ProjectPages {
+            total: Some(total),
+            report_total: true,
             short_at,
             asked: tx,
         })

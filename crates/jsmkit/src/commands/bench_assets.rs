@@ -350,26 +350,7 @@ async fn measure(
         }
     }
     let rows_url = db_url(&args.pg_url, dbs.rows)?;
-    let mut sink =
-        assets_sql::load::DbSink::connect(&assets_sql::load::Target::parse(&rows_url)?).await?;
-    let info = assets_sql::sink::RunInfo {
-        run_id: "bench".into(),
-        mode: assets_sql::sink::Mode::Full,
-        started: jiff::Timestamp::now(),
-    };
-    let t = Instant::now();
-    {
-        use assets_sql::sink::Sink;
-        sink.begin(&plan, &info).await?;
-        for (table, rows) in &batches {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            sink.seen(table, &ids).await?;
-            sink.rows(table, rows).await?;
-        }
-        sink.finish(&plan, &info, loaded).await?;
-    }
-    let stage_only = t.elapsed();
-    drop(sink);
+    let stage_only = time_stage(&rows_url, &plan, &batches, loaded).await?;
     // sqlx 0.9.0 leaves Nagle's algorithm on for TCP (transact-rs/sqlx#4335, fixed upstream
     // but unreleased): each COPY can wait ~40 ms for a delayed ACK. When the server is on
     // this machine, the same stage over its Unix socket shows the cost without that.
@@ -387,21 +368,7 @@ async fn measure(
             &["-c", &format!("CREATE DATABASE \"{}\"", dbs.rows)],
         )?;
         eprintln!("timing the load stage again over the local Unix socket…");
-        let mut sink =
-            assets_sql::load::DbSink::connect(&assets_sql::load::Target::parse(&socket_url)?)
-                .await?;
-        let t = Instant::now();
-        {
-            use assets_sql::sink::Sink;
-            sink.begin(&plan, &info).await?;
-            for (table, rows) in &batches {
-                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-                sink.seen(table, &ids).await?;
-                sink.rows(table, rows).await?;
-            }
-            sink.finish(&plan, &info, loaded).await?;
-        }
-        stage_socket = Some(t.elapsed());
+        stage_socket = Some(time_stage(&socket_url, &plan, &batches, loaded).await?);
     }
     let objects = summary.objects as f64;
     let rate = |secs: f64| if secs > 0.0 { objects / secs } else { 0.0 };
@@ -514,4 +481,34 @@ fn unix_socket_url(tcp_url: &str) -> Option<String> {
         .append_pair("host", dir)
         .append_pair("port", &port.to_string());
     Some(s.to_string())
+}
+
+/// Times the sink's work alone (begin, every batch, finish and commit) for rows made
+/// beforehand, into the empty database at `url`.
+async fn time_stage(
+    url: &str,
+    plan: &assets_sql::model::Plan,
+    batches: &[(
+        &assets_sql::model::TypeTable,
+        Vec<assets_sql::value::ObjectRow>,
+    )],
+    counts: assets_sql::sink::Counts,
+) -> anyhow::Result<std::time::Duration> {
+    use assets_sql::sink::Sink;
+    let mut sink =
+        assets_sql::load::DbSink::connect(&assets_sql::load::Target::parse(url)?).await?;
+    let info = assets_sql::sink::RunInfo {
+        run_id: "bench".into(),
+        mode: assets_sql::sink::Mode::Full,
+        started: jiff::Timestamp::now(),
+    };
+    let t = Instant::now();
+    sink.begin(plan, &info).await?;
+    for (table, rows) in batches {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        sink.seen(table, &ids).await?;
+        sink.rows(table, rows).await?;
+    }
+    sink.finish(plan, &info, counts).await?;
+    Ok(t.elapsed())
 }

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ticket::build;
-use super::ticket_actions::again;
 use super::ticket_actions::refused_by_jira;
+use super::ticket_actions::with_errors;
 use super::{TechDeskState, bad_form, check_issue_key, jira_problem, render, see_other};
 use crate::domain::assets::{object_view, search_query, type_id_and_name};
 
@@ -113,18 +113,7 @@ pub(super) async fn link(
         errors.add("object_id", "choose an object from the search");
     }
     if !errors.is_empty() {
-        return again(
-            &st,
-            &ctx,
-            &client,
-            &user,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            errors,
-            |_| {},
-        )
-        .await;
+        return with_errors(&st, &ctx, &client, &user, &key, errors, |_| {}).await;
     }
     let detail = json!({"op": "link_asset", "field": form.field, "object": form.object_id});
     let result = async {

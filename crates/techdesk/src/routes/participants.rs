@@ -7,7 +7,6 @@ use std::sync::Arc;
 use atlassian::client::{AtlassianClient, Error as JiraError, Sla, User};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use futures_util::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
@@ -18,8 +17,8 @@ use platform::web::{FieldErrors, HtmlError, UserChrome};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ticket_actions::again;
 use super::ticket_actions::refused_by_jira;
+use super::ticket_actions::with_errors;
 use super::{TechDeskState, bad_form, check_issue_key, see_other};
 use crate::domain::participants::{NewParticipant, parse_participant};
 
@@ -143,18 +142,7 @@ pub(super) async fn add(
     let account = match parse_participant(&form.participant) {
         Err(reason) => {
             let errors = invalid(reason);
-            return again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                errors,
-                keep,
-            )
-            .await;
+            return with_errors(&st, &ctx, &client, &user, &key, errors, keep).await;
         }
         Ok(NewParticipant::AccountId(id)) => id,
         Ok(NewParticipant::Email(email)) => {
@@ -171,18 +159,7 @@ pub(super) async fn add(
                 Some(u) => u.account_id,
                 None => {
                     let errors = invalid("no user with this email address");
-                    return again(
-                        &st,
-                        &ctx,
-                        &client,
-                        &user,
-                        &key,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        None,
-                        errors,
-                        keep,
-                    )
-                    .await;
+                    return with_errors(&st, &ctx, &client, &user, &key, errors, keep).await;
                 }
             }
         }

@@ -88,6 +88,30 @@ pub(super) async fn again(
     render(status, &page)
 }
 
+/// The ticket page again with per-field errors (422), the user's input kept.
+pub(super) async fn with_errors(
+    st: &TechDeskState,
+    ctx: &AccessContext,
+    client: &AtlassianClient,
+    user: &Option<axum::Extension<UserChrome>>,
+    key: &str,
+    errors: FieldErrors,
+    keep: impl FnOnce(&mut TicketPage),
+) -> Result<Response, HtmlError> {
+    again(
+        st,
+        ctx,
+        client,
+        user,
+        key,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        errors,
+        keep,
+    )
+    .await
+}
+
 pub(super) async fn comment(
     State(st): State<TechDeskState>,
     ctx: AccessContext,
@@ -116,18 +140,7 @@ pub(super) async fn comment(
         errors.add("visibility", "choose internal or public");
     }
     if !errors.is_empty() {
-        return again(
-            &st,
-            &ctx,
-            &client,
-            &user,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            errors,
-            keep(text),
-        )
-        .await;
+        return with_errors(&st, &ctx, &client, &user, &key, errors, keep(text)).await;
     }
     // JSM's request comment carries the public flag; a plain Jira issue (not a request)
     // takes an ordinary comment.
@@ -209,14 +222,12 @@ pub(super) async fn worklog(
         p.forms.worklog_comment = comment.clone();
     };
     if !problems.is_empty() {
-        return again(
+        return with_errors(
             &st,
             &ctx,
             &client,
             &user,
             &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
             field_errors(problems),
             keep,
         )
@@ -279,35 +290,13 @@ pub(super) async fn transition(
     let Some(chosen) = offered.iter().find(|t| t.id == id) else {
         let errors =
             FieldErrors::new().with("transition", "Jira does not offer this transition now");
-        return again(
-            &st,
-            &ctx,
-            &client,
-            &user,
-            &key,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            errors,
-            keep,
-        )
-        .await;
+        return with_errors(&st, &ctx, &client, &user, &key, errors, keep).await;
     };
     let fields = match transition_fields(chosen, &values) {
         Ok(f) => f,
         Err(problems) => {
             let errors = field_errors(problems.into_iter().map(|(f, r)| (format!("field_{f}"), r)));
-            return again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                errors,
-                keep,
-            )
-            .await;
+            return with_errors(&st, &ctx, &client, &user, &key, errors, keep).await;
         }
     };
     let detail = json!({"op": "transition", "transition": chosen.id, "to": chosen.to});

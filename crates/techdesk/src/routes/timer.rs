@@ -5,7 +5,6 @@ use atlassian::adf::Doc;
 use atlassian::client::NewWorklog;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use platform::audit::Outcome;
 use platform::identity::UserClient;
@@ -14,8 +13,8 @@ use platform::web::{ApiError, HtmlError, UserChrome};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ticket_actions::again;
 use super::ticket_actions::refused_by_jira;
+use super::ticket_actions::with_errors;
 use super::{TechDeskState, bad_form, check_issue_key, field_errors, see_other};
 use crate::domain::duration::check_worklog;
 use crate::domain::timer::{Timer, timer_key};
@@ -97,18 +96,7 @@ pub(super) async fn stop(
                     r,
                 )
             }));
-            return again(
-                &st,
-                &ctx,
-                &client,
-                &user,
-                &key,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                errors,
-                keep,
-            )
-            .await;
+            return with_errors(&st, &ctx, &client, &user, &key, errors, keep).await;
         }
     };
     let log = NewWorklog {
