@@ -51,7 +51,8 @@ async function signInAs(email, target) {
 
 /** A few payloads of the attack corpus (the file must exist). */
 function payloads() {
-  const file = path.join(repo, "../shared/data/payloads/fuzzdb-xss-other.txt");
+  const shared = process.env.JSMKIT_SHARED_DIR || path.join(repo, "../shared");
+  const file = path.join(shared, "data/payloads/fuzzdb-xss-other.txt");
   const lines = readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "");

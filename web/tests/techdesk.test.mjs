@@ -195,7 +195,8 @@ test("a request through the generated form: a validation error, then success", a
 });
 
 test("attack payloads in Jira data stay inert", async () => {
-  const file = path.join(repo, "../shared/data/payloads/fuzzdb-xss-other.txt");
+  const shared = process.env.JSMKIT_SHARED_DIR || path.join(repo, "../shared");
+  const file = path.join(shared, "data/payloads/fuzzdb-xss-other.txt");
   const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
   assert.ok(lines.length > 50, "attack corpus looks truncated");
   const risky = lines.filter((l) => /<(img|script|svg|iframe|body)/i.test(l) && l.length < 200).slice(0, 6);

@@ -217,3 +217,13 @@ fn consent_form(html: &str, email: &str) -> Result<Vec<(String, String)>> {
     }
     Ok(out)
 }
+
+/// The shared folder of specs and data: `JSMKIT_SHARED_DIR` when set (the test command sets
+/// it), else `shared/` beside the repository.
+pub fn shared_dir() -> std::path::PathBuf {
+    std::env::var_os("JSMKIT_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        })
+}

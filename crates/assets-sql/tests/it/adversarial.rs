@@ -2,8 +2,6 @@
 //! and duplicate names, every line of the shared SQL-injection and XSS payload lists)
 //! through identifiers, literals and bound loads into real databases, read back exactly.
 
-use std::path::PathBuf;
-
 use assets_sql::dialect::Dialect;
 use assets_sql::ident::{MAX_COLUMN, MAX_TABLE, NameMap, is_valid};
 use assets_sql::load::DbSink;
@@ -16,15 +14,9 @@ use atlassian::client::{AttributeValue, ReferencedObject, Scalar};
 
 use crate::harness::{Db, Scratch};
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("JSMKIT_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
 /// Every line of the payload lists plus hand-made nasties.
 fn payloads() -> Vec<String> {
-    let dir = shared_dir().join("data/payloads");
+    let dir = atlassian_sim::testkit::shared_dir().join("data/payloads");
     let mut out = Vec::new();
     for name in ["fuzzdb-sqli-xplatform.txt", "fuzzdb-xss-other.txt"] {
         let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));

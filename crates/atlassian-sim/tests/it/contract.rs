@@ -16,7 +16,7 @@ const JSON: Option<&str> = Some("application/json");
 const WS: &str = "/jsm/assets/workspace/ws-1/v1";
 
 fn spec_path(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs");
+    let dir = atlassian_sim::testkit::shared_dir().join("specs");
     assert!(
         dir.is_dir(),
         "the OpenAPI documents are missing: expected folder {} (shared/specs next to the \

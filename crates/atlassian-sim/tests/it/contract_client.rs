@@ -25,10 +25,7 @@ use crate::core::{client, now, user};
 
 /// `shared/specs` next to the workspace; a missing folder fails the test, never skips it.
 pub fn specs_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/specs"
-    ));
+    let dir = atlassian_sim::testkit::shared_dir().join("specs");
     assert!(
         dir.join("jira-platform-v3.subset.openapi.json").is_file(),
         "the OpenAPI documents are missing: expected {} (shared/specs next to the workspace); \

@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
-/// Directory of the shared attack corpora (`shared/` lives beside the repo).
+/// Directory of the shared attack corpora: under `JSMKIT_SHARED_DIR` when set (the test
+/// command sets it), else `shared/` beside the repository.
 pub fn payload_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/payloads")
+    std::env::var_os("JSMKIT_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("data/payloads")
 }
 
 /// Lines of a corpus file, untrimmed. Fails loudly if the file is missing.

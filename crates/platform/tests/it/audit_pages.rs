@@ -19,10 +19,10 @@ use tower::ServiceExt;
 
 use crate::harness::{Ctx, Kind, site};
 
-const PAYLOADS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/payloads/fuzzdb-xss-other.txt"
-);
+/// The XSS corpus in the shared folder.
+fn payloads_file() -> std::path::PathBuf {
+    atlassian_sim::testkit::shared_dir().join("data/payloads/fuzzdb-xss-other.txt")
+}
 
 /// Jira that answers "site admin" or nothing.
 struct Jira {
@@ -233,8 +233,11 @@ async fn csv_download_is_safe_and_recorded() {
 
 #[tokio::test]
 async fn attack_payloads_render_escaped() {
-    let text = std::fs::read_to_string(PAYLOADS).unwrap_or_else(|e| {
-        panic!("the attack corpus {PAYLOADS} is required (JSMKIT shared folder): {e}")
+    let text = std::fs::read_to_string(payloads_file()).unwrap_or_else(|e| {
+        panic!(
+            "the attack corpus {} is required (JSMKIT shared folder): {e}",
+            payloads_file().display()
+        )
     });
     let payloads: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(payloads.len() > 50, "corpus looks truncated");

@@ -17,8 +17,6 @@ use platform::egress::{
 
 use crate::harness::{Ctx, Kind, site};
 
-const PAYLOAD_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/payloads");
-
 async fn server() -> SocketAddr {
     let app = Router::new()
         .route("/ok", get(|| async { "hello" }))
@@ -328,7 +326,10 @@ fn attack_corpora_lines_are_refused() {
     let mut checked = 0;
     let mut accepted = Vec::new();
     for file in ["fuzzdb-xss-other.txt", "fuzzdb-sqli-xplatform.txt"] {
-        let bytes = std::fs::read(format!("{PAYLOAD_DIR}/{file}")).unwrap_or_else(|e| {
+        let path = atlassian_sim::testkit::shared_dir()
+            .join("data/payloads")
+            .join(file);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
             panic!("{file}: {e}; the shared corpora must be beside the repository")
         });
         let text = String::from_utf8_lossy(&bytes);

@@ -22,10 +22,10 @@ use tower::ServiceExt;
 
 use crate::harness::{Ctx, Kind, app, site};
 
-const PAYLOADS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/payloads/fuzzdb-xss-other.txt"
-);
+/// The XSS corpus in the shared folder.
+fn payloads_file() -> std::path::PathBuf {
+    atlassian_sim::testkit::shared_dir().join("data/payloads/fuzzdb-xss-other.txt")
+}
 
 /// Jira that answers "site admin" or nothing.
 struct Jira {
@@ -135,8 +135,11 @@ impl Pages {
 }
 
 fn corpus() -> Vec<String> {
-    let text = std::fs::read_to_string(PAYLOADS).unwrap_or_else(|e| {
-        panic!("the attack corpus {PAYLOADS} is required (JSMKIT shared folder): {e}")
+    let text = std::fs::read_to_string(payloads_file()).unwrap_or_else(|e| {
+        panic!(
+            "the attack corpus {} is required (JSMKIT shared folder): {e}",
+            payloads_file().display()
+        )
     });
     let payloads: Vec<String> = text
         .lines()

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::harness::start;
 
-const PAYLOADS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/payloads/fuzzdb-xss-other.txt"
-);
+/// The XSS corpus in the shared folder.
+fn payloads_file() -> std::path::PathBuf {
+    atlassian_sim::testkit::shared_dir().join("data/payloads/fuzzdb-xss-other.txt")
+}
 
 fn risky(payload: &str) -> bool {
     payload.contains(['<', '>']) || (payload.len() >= 4 && payload.contains(['"', '\'', '&']))
@@ -36,8 +36,12 @@ fn assert_inert(body: &str, payloads: &[&str]) {
 
 #[tokio::test]
 async fn payloads_in_jira_data_stay_inert() {
-    let text = std::fs::read_to_string(PAYLOADS)
-        .unwrap_or_else(|e| panic!("the attack corpus {PAYLOADS} is required: {e}"));
+    let text = std::fs::read_to_string(payloads_file()).unwrap_or_else(|e| {
+        panic!(
+            "the attack corpus {} is required: {e}",
+            payloads_file().display()
+        )
+    });
     let payloads: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty() && l.len() < 250 && !l.chars().any(char::is_control))
