@@ -215,6 +215,33 @@ impl Drop for AbortOnDrop {
 /// Page requests a read-ahead stream keeps in flight when it can predict the cursors.
 pub(crate) const CONCURRENT_PAGES: usize = 2;
 
+/// One page fetch running as its own task, so its request goes out and its answer is read
+/// while the producer waits for the consumer to take a page; aborted when dropped (a
+/// dropped guess, a dropped stream).
+struct Fetching<O>(tokio::task::JoinHandle<O>);
+
+impl<O> Future for Fetching<O> {
+    type Output = Option<O>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<O>> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(out) => Some(out),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: only when the runtime shuts down, which ends the producer too.
+            Err(_) => None,
+        })
+    }
+}
+
+impl<O> Drop for Fetching<O> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Fetches pages from `first` on and hands them over in order; stops after the last page,
 /// after an error (which it hands over too), or when the consumer is gone. When a page
 /// predicts the next cursors ([`Page::ahead`]), up to [`CONCURRENT_PAGES`] requests run at
@@ -226,9 +253,10 @@ async fn produce<T, C, F, Fut>(
     mut fetch: F,
     tx: mpsc::Sender<Result<Vec<T>>>,
 ) where
-    C: Clone + Eq + Hash,
+    T: Send + 'static,
+    C: Clone + Eq + Hash + Send + 'static,
     F: FnMut(C) -> Fut,
-    Fut: Future<Output = Result<Page<T, C>>>,
+    Fut: Future<Output = Result<Page<T, C>>> + Send + 'static,
 {
     use futures_util::StreamExt;
     use futures_util::stream::FuturesOrdered;
@@ -251,9 +279,11 @@ async fn produce<T, C, F, Fut>(
                 return;
             }
             queued.push_back(cursor.clone());
-            inflight.push_back(fetch(cursor));
+            inflight.push_back(Fetching(tokio::spawn(
+                fetch(cursor).instrument(tracing::Span::current()),
+            )));
         }
-        let Some(result) = inflight.next().await else {
+        let Some(Some(result)) = inflight.next().await else {
             return;
         };
         queued.pop_front();

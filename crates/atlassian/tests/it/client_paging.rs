@@ -256,11 +256,13 @@ async fn assets_aql_discovers_workspace_and_pages_with_string_is_last() {
 /// Project search pages of two items (`P0`, `P1`, …) up to `total` (`None`: never ends),
 /// reporting each `startAt` it is asked for. With `report_total` the pages carry the total
 /// (so the client can predict the next pages); at `short_at` a page holds one item (the data
-/// changed size under the stream).
+/// changed size under the stream); the page at `slow_at` is answered late (the one after
+/// it arrives first).
 struct ProjectPages {
     total: Option<u64>,
     report_total: bool,
     short_at: Option<u64>,
+    slow_at: Option<u64>,
     asked: tokio::sync::mpsc::UnboundedSender<u64>,
 }
 
@@ -271,6 +273,7 @@ impl ProjectPages {
             total,
             report_total: false,
             short_at: None,
+            slow_at: None,
             asked,
         }
     }
@@ -295,7 +298,12 @@ impl Respond for ProjectPages {
         if let (true, Some(t)) = (self.report_total, self.total) {
             body["total"] = json!(t);
         }
-        ok(body)
+        let page = ok(body);
+        if self.slow_at == Some(start) {
+            page.set_delay(std::time::Duration::from_millis(300))
+        } else {
+            page
+        }
     }
 }
 
@@ -428,6 +436,7 @@ async fn a_rate_limited_page_ahead_is_retried() {
 async fn counted_server(
     total: u64,
     short_at: Option<u64>,
+    slow_at: Option<u64>,
 ) -> (MockServer, tokio::sync::mpsc::UnboundedReceiver<u64>) {
     let server = MockServer::start().await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -437,6 +446,7 @@ async fn counted_server(
             total: Some(total),
             report_total: true,
             short_at,
+            slow_at,
             asked: tx,
         })
         .mount(&server)
@@ -446,7 +456,7 @@ async fn counted_server(
 
 #[tokio::test]
 async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
-    let (server, mut rx) = counted_server(20, None).await;
+    let (server, mut rx) = counted_server(20, None, Some(4)).await;
     let client = basic_client(&server);
     let mut stream = client.projects(None);
     for want in ["P0", "P1", "P2"] {
@@ -454,7 +464,8 @@ async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
     }
     // The consumer is past two pages and holds the third. One request at a time would stop
     // at startAt=6 (the page read ahead waits in the channel, the next one is fetched):
-    // asking for 8 means requests ran side by side.
+    // asking for 8 means requests ran side by side. The page at 4 is answered after the
+    // one at 6, which then waits to be handed over: the request for 8 must not wait with it.
     asked_for(&mut rx, 8).await;
     let rest: Vec<String> = stream.map_ok(|p| p.key).try_collect().await.unwrap();
     let want: Vec<String> = (3..20).map(|i| format!("P{i}")).collect();
@@ -474,7 +485,7 @@ async fn offset_streams_with_a_total_fetch_several_pages_at_once() {
 
 #[tokio::test]
 async fn a_search_reading_one_page_sends_no_speculative_requests() {
-    let (server, mut rx) = counted_server(20, None).await;
+    let (server, mut rx) = counted_server(20, None, None).await;
     let client = basic_client(&server);
     let first: Vec<String> = client
         .projects(None)
@@ -495,7 +506,7 @@ async fn a_search_reading_one_page_sends_no_speculative_requests() {
 
 #[tokio::test]
 async fn a_page_shorter_than_predicted_drops_the_guesses_and_loses_nothing() {
-    let (server, _rx) = counted_server(11, Some(4)).await;
+    let (server, _rx) = counted_server(11, Some(4), None).await;
     let client = basic_client(&server);
     let keys: Vec<String> = client
         .projects(None)
