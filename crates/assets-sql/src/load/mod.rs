@@ -10,6 +10,7 @@
 
 mod mysql;
 mod pg;
+mod pg_relay;
 mod sqlite;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Row};
 
 use crate::dialect::postgres::copy_field;
@@ -21,6 +22,7 @@ use crate::model::{CATALOG, Plan, RUNS, SEEN, TableDef, TypeTable, meta_tables};
 use crate::sink::{Counts, Mode, RunInfo, Sink, catalog_rows, meta, run_row};
 use crate::value::{ObjectRow, Value};
 
+use super::pg_relay::{Relay, Route, route};
 use super::{PreviousState, names_from_catalog};
 
 const D: Dialect = Dialect::Postgres;
@@ -38,6 +40,8 @@ struct Dest {
 /// Loads into PostgreSQL.
 pub struct PgSink {
     conn: PgConnection,
+    /// Carries the connection over TCP (see [`super::pg_relay`]); lives as long as it.
+    _relay: Option<Relay>,
     open: bool,
     mode: Mode,
     /// By table name (object and link tables).
@@ -176,14 +180,23 @@ fn delete_changed_links(link: &TableDef, stg_link: &str, stg_obj: &str, full: bo
 impl PgSink {
     /// Connects.
     pub async fn connect(url: &str) -> Result<Self> {
-        let conn = PgConnection::connect(url)
+        let target = |reason: String| Error::Target {
+            url: redact(url),
+            reason,
+        };
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| target(e.to_string()))?;
+        let (options, relay) = match route(options).await.map_err(|e| target(e.to_string()))? {
+            Route::Direct(o) => (o, None),
+            Route::Relayed(o, r) => (o, Some(r)),
+        };
+        let conn = PgConnection::connect_with(&options)
             .await
-            .map_err(|e| Error::Target {
-                url: redact(url),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| target(e.to_string()))?;
         Ok(PgSink {
             conn,
+            _relay: relay,
             open: false,
             mode: Mode::Full,
             dest: HashMap::new(),
