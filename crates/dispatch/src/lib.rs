@@ -10,11 +10,13 @@
 //! - [`suggest`]: technicians ranked for a ticket, with reasons;
 //! - [`geo`]: positions and straight-line distance.
 
+pub mod auto;
 pub mod board;
 pub mod cache;
 pub mod geo;
 pub mod jira;
 pub mod phase;
+pub mod route;
 pub mod schedule;
 pub mod setup;
 pub mod store;
