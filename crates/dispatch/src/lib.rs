@@ -13,6 +13,7 @@
 pub mod auto;
 pub mod board;
 pub mod cache;
+pub mod dayplan;
 pub mod geo;
 pub mod jira;
 pub mod phase;
