@@ -140,7 +140,7 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn route(&self, stops: &[Stop]) -> Option<Timeline> {
+    fn timeline_of(&self, stops: &[Stop]) -> Option<Timeline> {
         let (start, end) = self.crew.window?;
         Some(timeline(
             self.crew.position,
@@ -175,7 +175,7 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
                 added: Vec::new(),
                 km_before: 0.0,
             };
-            s.current = s.route(&s.stops);
+            s.current = s.timeline_of(&s.stops);
             s.km_before = s.current.as_ref().map_or(0.0, |t| t.km);
             s
         })
@@ -223,7 +223,9 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
             for at in 0..=st.stops.len() {
                 let mut cand = st.stops.clone();
                 cand.insert(at, new.clone());
-                let Some(tl) = st.route(&cand) else { continue };
+                let Some(tl) = st.timeline_of(&cand) else {
+                    continue;
+                };
                 if !tl.feasible() {
                     continue;
                 }
@@ -305,7 +307,7 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
             .filter(|s| s.key != p.key)
             .cloned()
             .collect();
-        let km_without = st.route(&without).map_or(0.0, |t| t.km);
+        let km_without = st.timeline_of(&without).map_or(0.0, |t| t.km);
         p.extra_km = (tl.km - km_without).max(0.0);
         let job_skills = jobs
             .iter()

@@ -365,25 +365,67 @@ async fn reschedule(
         _ => 3600,
     };
     let new_end = Timestamp::from_second(new_start.as_second() + length).ok()?;
+    write_schedule(client, config, key, new_start, new_end)
+        .await
+        .err()
+        .map(|status| format!(" Jira did not move its schedule to {day} ({status})."))
+}
+
+/// Sets a ticket's scheduled start and end in Jira (the configured fields; nothing without a
+/// start field). The error is Jira's status in words.
+pub(super) async fn write_schedule(
+    client: &atlassian::client::AtlassianClient,
+    config: &Config,
+    key: &str,
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<(), String> {
+    let Some(start_field) = config.fields.scheduled_start.as_deref() else {
+        return Ok(());
+    };
     let mut update = atlassian::client::IssueUpdate::default();
     update.fields.insert(
         start_field.to_string(),
-        serde_json::Value::String(atlassian::client::jira_datetime(new_start)),
+        serde_json::Value::String(atlassian::client::jira_datetime(start)),
     );
     if let Some(end_field) = config.fields.scheduled_end.as_deref() {
         update.fields.insert(
             end_field.to_string(),
-            serde_json::Value::String(atlassian::client::jira_datetime(new_end)),
+            serde_json::Value::String(atlassian::client::jira_datetime(end)),
         );
     }
-    match client.edit_issue(key, &update).await {
-        Ok(()) => None,
-        Err(e) => Some(format!(
-            " Jira did not move its schedule to {day} ({}).",
-            e.status()
-                .map_or("no answer".into(), |s| format!("HTTP {s}"))
-        )),
-    }
+    client.edit_issue(key, &update).await.map_err(|e| {
+        e.status()
+            .map_or("no answer".into(), |s| format!("HTTP {s}"))
+    })
+}
+
+/// Assigns `key` to `account_id` as the caller, exactly like the board does (role checks,
+/// assignee lock, no double-booking against `expected`, the Assigned transition), without
+/// moving its schedule. The message says what happened or why not.
+pub(super) async fn assign_to(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    client: &atlassian::client::AtlassianClient,
+    key: &str,
+    account_id: &str,
+    expected: &str,
+) -> Result<String, String> {
+    let form = AssignForm {
+        key: key.to_string(),
+        account_id: account_id.to_string(),
+        expected: expected.to_string(),
+        override_lock: String::new(),
+        day: String::new(),
+    };
+    do_assign(st, ctx, client, &form)
+        .await
+        .map_err(|e| match e {
+            AssignError::Locked(m) | AssignError::Changed(m) => m,
+            AssignError::Refused(e) | AssignError::Denied(e) | AssignError::Invalid(e) => {
+                e.to_string()
+            }
+        })
 }
 
 fn jira_error(e: &atlassian::client::Error, key: &str) -> ApiError {

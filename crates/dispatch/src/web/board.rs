@@ -134,18 +134,28 @@ pub(crate) fn valid_key(k: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_digit())
 }
 
-struct Loaded {
-    config: Config,
-    tickets: crate::cache::Tickets,
+pub(super) struct Loaded {
+    pub(super) config: Config,
+    pub(super) tickets: crate::cache::Tickets,
     /// Changes whenever what the board shows may change: tickets, settings, technicians.
-    tag: String,
-    techs: Vec<Technician>,
-    day: Date,
-    zone: TimeZone,
+    pub(super) tag: String,
+    pub(super) techs: Vec<Technician>,
+    pub(super) day: Date,
+    pub(super) zone: TimeZone,
+}
+
+impl BoardQuery {
+    /// The board of `day` (`None`: today), unfiltered.
+    pub(super) fn of_day(day: Option<String>) -> Self {
+        Self {
+            day,
+            ..Self::default()
+        }
+    }
 }
 
 impl Loaded {
-    fn board(&self, filter: &Filter) -> Board {
+    pub(super) fn board(&self, filter: &Filter) -> Board {
         build(
             &self.tickets.tickets,
             &self.techs,
@@ -157,7 +167,9 @@ impl Loaded {
     }
 }
 
-async fn load(
+/// The board's data for the caller (the projects they dispatch), or `None` when they
+/// dispatch none.
+pub(super) async fn load(
     st: &DispatchState,
     ctx: &AccessContext,
     client: &atlassian::client::AtlassianClient,

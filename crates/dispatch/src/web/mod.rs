@@ -9,6 +9,7 @@
 mod assign;
 mod board;
 mod diagnostics;
+mod plan;
 mod profile;
 mod schedule;
 mod settings;
@@ -72,6 +73,14 @@ pub fn router(state: DispatchState) -> Router {
         .route("/dispatch/assign/{key}", get(assign::page))
         .route("/dispatch/suggest", get(board::suggest))
         .route("/dispatch/schedule", get(schedule::page))
+        .route(
+            "/dispatch/route",
+            get(plan::route_page).post(plan::route_apply),
+        )
+        .route(
+            "/dispatch/auto",
+            get(plan::auto_page).post(plan::auto_apply),
+        )
         .route("/dispatch/insights", get(schedule::insights))
         .route("/dispatch/me", get(technicians::me))
         .route(

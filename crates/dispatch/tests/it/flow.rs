@@ -5,11 +5,11 @@ use atlassian_sim::testkit::Browser;
 use crate::env::{Env, start, text};
 
 const TO_DISPATCH: &str = "10001";
-const ASSIGNED: &str = "10002";
+pub(crate) const ASSIGNED: &str = "10002";
 const ON_SITE: &str = "10004";
 
 /// The admin sets DispatchDesk up through its settings pages, as a person would.
-async fn set_up(env: &Env) -> Browser {
+pub(crate) async fn set_up(env: &Env) -> Browser {
     let (mut admin, _) = env.browser_as("admin", 0).await;
     let csrf = admin.csrf_token("/settings/dispatch").await.unwrap();
     let r = admin

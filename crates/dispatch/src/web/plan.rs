@@ -1,0 +1,591 @@
+//! Routes and automatic dispatch:
+//! - `GET /dispatch/route?tech=…&day=…`: a technician's day as scheduled beside the shortest
+//!   order (driving estimated from straight-line distance), and `POST /dispatch/route` to
+//!   write the new times to Jira;
+//! - `GET /dispatch/auto?day=…`: the day's waiting jobs placed on technicians' routes (a
+//!   preview with the reasons, and the jobs nobody can take with why), and
+//!   `POST /dispatch/auto` to assign and schedule them in Jira as the dispatcher.
+//!
+//! A plan is applied only while the data still gives the plan the dispatcher saw (its
+//! fingerprint travels with the form); otherwise the new plan is shown instead (409).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use platform::audit::{Action, Outcome};
+use platform::identity::UserClient;
+use platform::permissions::AccessContext;
+use platform::web::{ApiError, HtmlError, PageChrome, Section, UserChrome};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::assign::{assign_to, write_schedule};
+use super::board::{BoardQuery, Loaded, load, url_encode};
+use super::{DispatchState, bad_form, chrome, csrf_of, record, render, see_other};
+use crate::auto::{Plan, Rules, plan};
+use crate::board::{Filter, Ticket};
+use crate::dayplan;
+use crate::route::{Timeline, Travel, optimise, timeline};
+use crate::technician::Technician;
+
+/// Loads the board's data or refuses: only dispatchers plan.
+async fn load_or_refuse(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    client: &atlassian::client::AtlassianClient,
+    day: Option<String>,
+) -> Result<Loaded, HtmlError> {
+    load(st, ctx, client, &BoardQuery::of_day(day))
+        .await?
+        .ok_or_else(|| {
+            HtmlError(ApiError::Forbidden(
+                "You are not a dispatcher of any dispatched project. Ask an admin to give you the dispatcher role.".into(),
+            ))
+        })
+}
+
+fn hm(ts: Timestamp, zone: &TimeZone) -> String {
+    ts.to_zoned_datetime(zone.clone())
+        .strftime("%H:%M")
+        .to_string()
+}
+
+fn ymd(l: &Loaded) -> String {
+    l.day.strftime("%Y-%m-%d").to_string()
+}
+
+/// One visit as shown.
+pub(crate) struct VisitRow {
+    key: String,
+    summary: String,
+    travel: String,
+    time: String,
+    flags: String,
+}
+
+/// A timeline as shown.
+pub(crate) struct RouteView {
+    rows: Vec<VisitRow>,
+    km: String,
+    travel: String,
+    ends: String,
+}
+
+fn view(tl: &Timeline, tickets: &[&Ticket], zone: &TimeZone) -> RouteView {
+    let rows = tl
+        .visits
+        .iter()
+        .map(|v| {
+            let summary = tickets
+                .iter()
+                .find(|t| t.key == v.key)
+                .map(|t| t.summary.clone())
+                .unwrap_or_default();
+            let mut flags = Vec::new();
+            if v.location.is_none() {
+                flags.push("no location: travel unknown".to_string());
+            }
+            if v.wait_minutes > 0 {
+                flags.push(format!("waits {} min", v.wait_minutes));
+            }
+            if v.late {
+                flags.push("late for its time".into());
+            }
+            if v.after_hours {
+                flags.push("after working hours".into());
+            }
+            VisitRow {
+                key: v.key.clone(),
+                summary,
+                travel: format!("{:.1} km, {} min", v.travel_km, v.travel_minutes),
+                time: format!("{}–{}", hm(v.start, zone), hm(v.end, zone)),
+                flags: flags.join("; "),
+            }
+        })
+        .collect();
+    RouteView {
+        rows,
+        km: format!("{:.1}", tl.km),
+        travel: format!("{} min", tl.travel_minutes),
+        ends: hm(tl.ends, zone),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RouteQuery {
+    tech: String,
+    day: Option<String>,
+    /// After an apply: jobs rescheduled and refused (numbers only, so a link cannot carry
+    /// text onto the page).
+    done: Option<u32>,
+    refused: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RouteForm {
+    tech: String,
+    day: String,
+    fp: String,
+}
+
+#[derive(Template)]
+#[template(path = "dispatch/route.html")]
+struct RoutePage {
+    chrome: PageChrome,
+    csrf: String,
+    day: String,
+    tech: String,
+    name: String,
+    technicians: Vec<(String, String)>,
+    current: Option<RouteView>,
+    best: Option<RouteView>,
+    saves: String,
+    fp: String,
+    can_apply: bool,
+    why_not: String,
+    message: Option<(bool, String)>,
+}
+
+/// Both routes of a technician's day: as scheduled, and the shortest order from what is
+/// left of the working day. `None` for the second when the day is over or off.
+struct Routes {
+    day_tickets: Vec<Ticket>,
+    current: Option<Timeline>,
+    best: Option<Timeline>,
+    keep: usize,
+    why_not: String,
+}
+
+fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
+    let travel = Travel::default();
+    let mapping = &l.config.mapping;
+    let mine = dayplan::day_tickets(tech, &l.tickets.tickets, mapping, l.day, &l.zone);
+    let keep = dayplan::under_way(&mine, mapping);
+    let from = dayplan::position(&mine, tech, mapping);
+    let window = dayplan::window(tech, l.day, now);
+    let day_end = tech.window_on(l.day).map(|w| w.1);
+    let first = mine.iter().filter_map(|t| t.scheduled.map(|s| s.0)).min();
+    let current = (!mine.is_empty()).then(|| {
+        let start = tech.window_on(l.day).map(|w| w.0).or(first).unwrap_or(now);
+        timeline(
+            from,
+            start,
+            &dayplan::stops(&mine, true),
+            tech.home,
+            day_end,
+            &travel,
+        )
+    });
+    let why_not = if mine.is_empty() {
+        "No jobs on this day.".to_string()
+    } else if window.is_none() {
+        "The working day is over, off or without hours: there is nothing left to plan.".into()
+    } else {
+        String::new()
+    };
+    let best = window.filter(|_| !mine.is_empty()).map(|(start, end)| {
+        let order = optimise(from, tech.home, &dayplan::stops(&mine, false), keep);
+        timeline(from, start, &order, tech.home, Some(end), &travel)
+    });
+    Routes {
+        day_tickets: mine.into_iter().cloned().collect(),
+        current,
+        best,
+        keep,
+        why_not,
+    }
+}
+
+async fn route_page_of(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    client: &atlassian::client::AtlassianClient,
+    user: Option<Extension<UserChrome>>,
+    tech_id: &str,
+    day: Option<String>,
+    (status, message): (StatusCode, Option<(bool, String)>),
+) -> Result<Response, HtmlError> {
+    let l = load_or_refuse(st, ctx, client, day).await?;
+    let technicians: Vec<(String, String)> = l
+        .techs
+        .iter()
+        .map(|t| (t.account_id.clone(), t.display_name.clone()))
+        .collect();
+    let tech = l.techs.iter().find(|t| t.account_id == tech_id);
+    let chrome = chrome("Route", Section::Dispatch, user);
+    let mut page = RoutePage {
+        csrf: csrf_of(&chrome),
+        chrome,
+        day: ymd(&l),
+        tech: tech_id.to_string(),
+        name: String::new(),
+        technicians,
+        current: None,
+        best: None,
+        saves: String::new(),
+        fp: String::new(),
+        can_apply: false,
+        why_not: String::new(),
+        message,
+    };
+    if let Some(tech) = tech {
+        let r = routes(&l, tech, Timestamp::now());
+        let refs: Vec<&Ticket> = r.day_tickets.iter().collect();
+        page.name = tech.display_name.clone();
+        page.why_not = r.why_not.clone();
+        if let (Some(c), Some(b)) = (&r.current, &r.best) {
+            page.saves = format!(
+                "{:.1} km and {} min of driving less than as scheduled",
+                c.km - b.km,
+                c.travel_minutes - b.travel_minutes
+            );
+            page.fp = dayplan::route_fingerprint(&b.visits);
+            page.can_apply = true;
+        }
+        page.current = r.current.as_ref().map(|t| view(t, &refs, &l.zone));
+        page.best = r.best.as_ref().map(|t| view(t, &refs, &l.zone));
+    } else if !tech_id.is_empty() {
+        return Err(HtmlError(ApiError::NotFound(
+            "not a technician of DispatchDesk".into(),
+        )));
+    }
+    render(status, &page)
+}
+
+/// `GET /dispatch/route`.
+pub(crate) async fn route_page(
+    State(st): State<DispatchState>,
+    ctx: AccessContext,
+    UserClient(client): UserClient,
+    user: Option<Extension<UserChrome>>,
+    q: Result<Query<RouteQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, HtmlError> {
+    let Query(q) = q.map_err(|_| {
+        HtmlError(ApiError::BadRequest(
+            "the route's query could not be read".into(),
+        ))
+    })?;
+    let message = q.done.map(|done| match q.refused.unwrap_or(0) {
+        0 => (true, format!("{done} jobs rescheduled in Jira.")),
+        n => (
+            false,
+            format!("{done} jobs rescheduled; Jira refused {n} (see the audit log)."),
+        ),
+    });
+    route_page_of(
+        &st,
+        &ctx,
+        &client,
+        user,
+        q.tech.trim(),
+        q.day,
+        (StatusCode::OK, message),
+    )
+    .await
+}
+
+/// `POST /dispatch/route`: writes the shortest order's times to Jira.
+pub(crate) async fn route_apply(
+    State(st): State<DispatchState>,
+    ctx: AccessContext,
+    UserClient(client): UserClient,
+    user: Option<Extension<UserChrome>>,
+    form: Result<Form<RouteForm>, FormRejection>,
+) -> Result<Response, HtmlError> {
+    let Form(form) = form.map_err(bad_form)?;
+    let day = Some(form.day.clone()).filter(|d| !d.is_empty());
+    let l = load_or_refuse(&st, &ctx, &client, day.clone()).await?;
+    let Some(tech) = l.techs.iter().find(|t| t.account_id == form.tech.trim()) else {
+        return Err(HtmlError(ApiError::Validation {
+            fields: platform::web::FieldErrors::new()
+                .with("tech", "not a technician of DispatchDesk"),
+        }));
+    };
+    let r = routes(&l, tech, Timestamp::now());
+    let Some(best) = r.best else {
+        return Err(HtmlError(ApiError::Conflict(r.why_not)));
+    };
+    if dayplan::route_fingerprint(&best.visits) != form.fp {
+        let msg = "The day changed since you looked (or time moved on): here is the route as it is now. Nothing was written.";
+        return route_page_of(
+            &st,
+            &ctx,
+            &client,
+            user,
+            &tech.account_id,
+            day,
+            (StatusCode::CONFLICT, Some((false, msg.into()))),
+        )
+        .await;
+    }
+    let mut written = 0;
+    let mut failed = Vec::new();
+    for v in best.visits.iter().skip(r.keep) {
+        let same = r
+            .day_tickets
+            .iter()
+            .find(|t| t.key == v.key)
+            .and_then(|t| t.scheduled)
+            == Some((v.start, v.end));
+        if same {
+            continue;
+        }
+        match write_schedule(&client, &l.config, &v.key, v.start, v.end).await {
+            Ok(()) => written += 1,
+            Err(why) => failed.push(format!("{} ({why})", v.key)),
+        }
+    }
+    record(
+        &st,
+        &ctx,
+        Action::JIRA_WRITE,
+        format!("route:{}", tech.account_id),
+        json!({"day": ymd(&l), "rescheduled": written, "refused": failed}),
+        if failed.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Error
+        },
+    )
+    .await;
+    st.cache.touch(&ctx.site).await;
+    Ok(see_other(&format!(
+        "/dispatch/route?tech={}&day={}&done={written}&refused={}",
+        url_encode(&tech.account_id),
+        ymd(&l),
+        failed.len()
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AutoQuery {
+    day: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AutoForm {
+    day: String,
+    fp: String,
+}
+
+/// One proposal as shown.
+pub(crate) struct ProposalRow {
+    key: String,
+    summary: String,
+    name: String,
+    time: String,
+    reasons: String,
+}
+
+/// One technician's day as shown.
+pub(crate) struct CrewRow {
+    account_id: String,
+    name: String,
+    jobs: String,
+    km: String,
+    ends: String,
+}
+
+#[derive(Template)]
+#[template(path = "dispatch/auto.html")]
+struct AutoPage {
+    chrome: PageChrome,
+    csrf: String,
+    day: String,
+    proposals: Vec<ProposalRow>,
+    left: Vec<(String, String, String)>,
+    crews: Vec<CrewRow>,
+    fp: String,
+    message: Option<(bool, String)>,
+    results: Vec<(String, bool, String)>,
+}
+
+/// The day's automatic plan from the loaded data.
+fn auto_plan(l: &Loaded, now: Timestamp) -> (Plan, Vec<Ticket>) {
+    let board = l.board(&Filter::default());
+    let queue: Vec<&Ticket> = board.queue.iter().map(|c| &c.ticket).collect();
+    let jobs = dayplan::waiting(&queue, &l.config.mapping, l.day, &l.zone);
+    let projects = &l.config.projects;
+    let crews: Vec<_> = l
+        .techs
+        .iter()
+        .filter(|t| t.projects.is_empty() || t.projects.iter().any(|p| projects.contains(p)))
+        .map(|t| {
+            dayplan::crew(
+                t,
+                &l.tickets.tickets,
+                &l.config.mapping,
+                l.day,
+                &l.zone,
+                now,
+            )
+        })
+        .collect();
+    let queue = queue.into_iter().cloned().collect();
+    (plan(&jobs, &crews, &Rules::default()), queue)
+}
+
+fn auto_view(
+    l: &Loaded,
+    p: &Plan,
+    queue: &[Ticket],
+    chrome: PageChrome,
+    message: Option<(bool, String)>,
+    results: Vec<(String, bool, String)>,
+) -> AutoPage {
+    let summary = |k: &str| {
+        queue
+            .iter()
+            .find(|t| t.key == k)
+            .map(|t| t.summary.clone())
+            .unwrap_or_default()
+    };
+    AutoPage {
+        csrf: csrf_of(&chrome),
+        chrome,
+        day: ymd(l),
+        proposals: p
+            .proposals
+            .iter()
+            .map(|x| ProposalRow {
+                key: x.key.clone(),
+                summary: summary(&x.key),
+                name: x.name.clone(),
+                time: format!("{}–{}", hm(x.start, &l.zone), hm(x.end, &l.zone)),
+                reasons: x.reasons.join("; "),
+            })
+            .collect(),
+        left: p
+            .left
+            .iter()
+            .map(|x| (x.key.clone(), summary(&x.key), x.reason.clone()))
+            .collect(),
+        crews: p
+            .crews
+            .iter()
+            .filter(|c| c.jobs_added > 0 || c.jobs_before > 0)
+            .map(|c| CrewRow {
+                account_id: c.account_id.clone(),
+                name: c.name.clone(),
+                jobs: format!("{} + {}", c.jobs_before, c.jobs_added),
+                km: format!("{:.1} → {:.1}", c.km_before, c.km_after),
+                ends: c.ends.map(|e| hm(e, &l.zone)).unwrap_or_default(),
+            })
+            .collect(),
+        fp: dayplan::fingerprint(p),
+        message,
+        results,
+    }
+}
+
+/// `GET /dispatch/auto`: the preview.
+pub(crate) async fn auto_page(
+    State(st): State<DispatchState>,
+    ctx: AccessContext,
+    UserClient(client): UserClient,
+    user: Option<Extension<UserChrome>>,
+    q: Result<Query<AutoQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, HtmlError> {
+    let Query(q) =
+        q.map_err(|_| HtmlError(ApiError::BadRequest("the day could not be read".into())))?;
+    let l = load_or_refuse(&st, &ctx, &client, q.day).await?;
+    let (p, queue) = auto_plan(&l, Timestamp::now());
+    let chrome = chrome("Automatic dispatch", Section::Dispatch, user);
+    render(
+        StatusCode::OK,
+        &auto_view(&l, &p, &queue, chrome, None, Vec::new()),
+    )
+}
+
+/// `POST /dispatch/auto`: assigns and schedules the plan the dispatcher saw, ticket by
+/// ticket, as the dispatcher (the board's checks apply to each).
+pub(crate) async fn auto_apply(
+    State(st): State<DispatchState>,
+    ctx: AccessContext,
+    UserClient(client): UserClient,
+    user: Option<Extension<UserChrome>>,
+    form: Result<Form<AutoForm>, FormRejection>,
+) -> Result<Response, HtmlError> {
+    let Form(form) = form.map_err(bad_form)?;
+    let day = Some(form.day.clone()).filter(|d| !d.is_empty());
+    let l = load_or_refuse(&st, &ctx, &client, day).await?;
+    let (p, queue) = auto_plan(&l, Timestamp::now());
+    let chrome = chrome("Automatic dispatch", Section::Dispatch, user);
+    if dayplan::fingerprint(&p) != form.fp {
+        let msg = "The board changed since you looked (or time moved on): here is the plan as it is now. Nothing was assigned.";
+        return render(
+            StatusCode::CONFLICT,
+            &auto_view(
+                &l,
+                &p,
+                &queue,
+                chrome,
+                Some((false, msg.into())),
+                Vec::new(),
+            ),
+        );
+    }
+    let mut results = Vec::new();
+    for x in &p.proposals {
+        let outcome = match assign_to(&st, &ctx, &client, &x.key, &x.account_id, "").await {
+            Ok(msg) => match write_schedule(&client, &l.config, &x.key, x.start, x.end).await {
+                Ok(()) => (
+                    true,
+                    format!(
+                        "{msg} Scheduled {}–{}.",
+                        hm(x.start, &l.zone),
+                        hm(x.end, &l.zone)
+                    ),
+                ),
+                Err(why) => (
+                    true,
+                    format!("{msg} Jira did not take its schedule ({why})."),
+                ),
+            },
+            Err(why) => (false, why),
+        };
+        results.push((x.key.clone(), outcome.0, outcome.1));
+    }
+    let done = results.iter().filter(|r| r.1).count();
+    record(
+        &st,
+        &ctx,
+        Action::JIRA_WRITE,
+        format!("auto-dispatch:{}", ymd(&l)),
+        json!({"assigned": done, "refused": results.len() - done, "left": p.left.len()}),
+        if done == results.len() {
+            Outcome::Ok
+        } else {
+            Outcome::Error
+        },
+    )
+    .await;
+    st.cache.touch(&ctx.site).await;
+    let msg = format!(
+        "{done} of {} jobs assigned and scheduled in Jira.",
+        results.len()
+    );
+    // What remains, planned afresh from the board as it is now.
+    let l = load_or_refuse(&st, &ctx, &client, Some(ymd(&l))).await?;
+    let (p, queue) = auto_plan(&l, Timestamp::now());
+    render(
+        StatusCode::OK,
+        &auto_view(
+            &l,
+            &p,
+            &queue,
+            chrome,
+            Some((done == results.len(), msg)),
+            results,
+        ),
+    )
+}

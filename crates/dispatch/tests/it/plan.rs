@@ -1,0 +1,262 @@
+//! Automatic dispatch and routes over HTTP: a preview that changes nothing, an apply that
+//! assigns and schedules in Jira (the simulator) as the dispatcher, stale plans refused, and
+//! only dispatchers allowed.
+
+use jiff::civil::{Date, Weekday};
+
+use crate::env::{Env, start, text};
+use crate::flow::{ASSIGNED, set_up};
+
+/// The next weekday after tomorrow: the whole working day is ahead whatever the time now.
+fn planning_day() -> String {
+    let mut d: Date = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .unwrap();
+    d = d.tomorrow().unwrap();
+    while matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+        d = d.tomorrow().unwrap();
+    }
+    d.strftime("%Y-%m-%d").to_string()
+}
+
+fn hidden(page: &str, name: &str) -> String {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Keys linked in the section of `page` between `from` and `to`.
+fn keys_between(page: &str, from: &str, to: &str) -> Vec<String> {
+    let Some(start) = page.find(from) else {
+        return Vec::new();
+    };
+    let rest = &page[start..];
+    let rest = &rest[..rest.find(to).unwrap_or(rest.len())];
+    rest.split("href=\"/dispatch/assign/")
+        .skip(1)
+        .filter_map(|s| s.split(['?', '"']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+fn assignees(env: &Env, keys: &[String]) -> Vec<Option<String>> {
+    keys.iter().map(|k| env.issue(k).1).collect()
+}
+
+#[tokio::test]
+async fn automatic_dispatch_previews_then_assigns_and_schedules_as_the_dispatcher() {
+    let env = start().await;
+    let _admin = set_up(&env).await;
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let day = planning_day();
+    let page = text(d.get(&format!("/dispatch/auto?day={day}")).await.unwrap()).await;
+    let proposed = keys_between(&page, "id=\"plan-heading\"", "</table>");
+    assert!(!proposed.is_empty(), "the seeded queue gets a plan: {page}");
+    let left = keys_between(&page, "id=\"left-heading\"", "</ul>");
+    let before = assignees(&env, &proposed);
+    assert!(
+        before.iter().all(Option::is_none),
+        "preview changes nothing"
+    );
+    let csrf = hidden(&page, "csrf_token");
+    let fp = hidden(&page, "fp");
+
+    // A stale plan is refused and nothing is assigned.
+    let r = d
+        .post_form(
+            "/dispatch/auto",
+            &[
+                ("csrf_token", &csrf),
+                ("day", &day),
+                ("fp", "0000000000000000"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let again = text(r).await;
+    assert!(again.contains("Nothing was assigned"), "{again}");
+    assert_eq!(assignees(&env, &proposed), before);
+
+    // A technician may not run it.
+    let (mut t, _) = env.browser_as("technician", 0).await;
+    let t_csrf = t.csrf_token("/dispatch/me").await.unwrap();
+    let r = t
+        .post_form(
+            "/dispatch/auto",
+            &[("csrf_token", &t_csrf), ("day", &day), ("fp", &fp)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(assignees(&env, &proposed), before);
+
+    // The plan the dispatcher saw is applied.
+    let r = d
+        .post_form(
+            "/dispatch/auto",
+            &[("csrf_token", &csrf), ("day", &day), ("fp", &fp)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let done = text(r).await;
+    assert!(
+        done.contains(&format!(
+            "{n} of {n} jobs assigned and scheduled",
+            n = proposed.len()
+        )),
+        "{done}"
+    );
+    let techs: Vec<String> = env
+        .sim
+        .state
+        .read()
+        .users
+        .iter()
+        .map(|u| u.account_id.clone())
+        .collect();
+    for key in &proposed {
+        let (status, assignee) = env.issue(key);
+        let assignee = assignee.unwrap_or_else(|| panic!("{key} assigned"));
+        assert!(techs.contains(&assignee));
+        assert_eq!(status, ASSIGNED, "{key} moved to the Assigned status");
+        let m = env.sim.state.read();
+        let start = m
+            .issue(key)
+            .unwrap()
+            .custom
+            .get("customfield_10080")
+            .cloned();
+        let start = start
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        assert!(start.starts_with(&day), "{key} scheduled on {day}: {start}");
+    }
+    // Jobs left in the queue stay unassigned.
+    for key in &left {
+        assert!(!proposed.contains(key));
+    }
+    // Planning again proposes nothing already assigned.
+    let page = text(d.get(&format!("/dispatch/auto?day={day}")).await.unwrap()).await;
+    let second = keys_between(&page, "id=\"plan-heading\"", "</table>");
+    assert!(second.iter().all(|k| !proposed.contains(k)), "{second:?}");
+}
+
+#[tokio::test]
+async fn a_route_is_shown_then_scheduled_and_a_stale_one_is_refused() {
+    let env = start().await;
+    let _admin = set_up(&env).await;
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let day = planning_day();
+    // Give the team the day's work first, then look at the busiest technician.
+    let page = text(d.get(&format!("/dispatch/auto?day={day}")).await.unwrap()).await;
+    let csrf = hidden(&page, "csrf_token");
+    let fp = hidden(&page, "fp");
+    let r = d
+        .post_form(
+            "/dispatch/auto",
+            &[("csrf_token", &csrf), ("day", &day), ("fp", &fp)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = text(r).await;
+    // The technician given the most jobs (rows: route link, then "had + new").
+    let tech = page
+        .split("/dispatch/route?tech=")
+        .skip(1)
+        .filter_map(|row| {
+            let id = row.split('&').next()?.to_string();
+            let added: u32 = row.split(" + ").nth(1)?.split('<').next()?.parse().ok()?;
+            Some((added, id))
+        })
+        .max()
+        .unwrap()
+        .1;
+    let route = text(
+        d.get(&format!("/dispatch/route?tech={tech}&day={day}"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(route.contains("As scheduled"), "{route}");
+    assert!(route.contains("Shortest order from now"), "{route}");
+    let fp = hidden(&route, "fp");
+    assert!(!fp.is_empty(), "{route}");
+    let tech_id = hidden(&route, "tech");
+    let r = d
+        .post_form(
+            "/dispatch/route",
+            &[
+                ("csrf_token", &csrf),
+                ("tech", &tech_id),
+                ("day", &day),
+                ("fp", "stale"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(text(r).await.contains("Nothing was written"));
+    let r = d
+        .post_form(
+            "/dispatch/route",
+            &[
+                ("csrf_token", &csrf),
+                ("tech", &tech_id),
+                ("day", &day),
+                ("fp", &fp),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = atlassian_sim::testkit::location(&r).unwrap();
+    assert!(to.contains("refused=0"), "{to}");
+    let shown = text(d.get(&to).await.unwrap()).await;
+    assert!(shown.contains("jobs rescheduled in Jira"), "{shown}");
+    // Scheduled as planned: the shortest order is now the schedule.
+    let again = text(
+        d.get(&format!("/dispatch/route?tech={tech}&day={day}"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let section = |p: &str, h: &str| {
+        p.split(h)
+            .nth(1)
+            .and_then(|s| s.split("</table>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let keys = |s: String| keys_between(&s, "<table", "</table>");
+    assert_eq!(
+        keys(section(&again, "id=\"current-heading\"")),
+        keys(section(&again, "id=\"best-heading\"")),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn only_dispatchers_see_plans() {
+    let env = start().await;
+    let _admin = set_up(&env).await;
+    for role in ["technician", "viewer"] {
+        let (mut b, _) = env.browser_as(role, 0).await;
+        for path in ["/dispatch/auto", "/dispatch/route"] {
+            let r = b.get(path).await.unwrap();
+            assert_eq!(r.status(), 403, "{role} {path}");
+        }
+    }
+}
