@@ -117,6 +117,9 @@ pub struct CrewSummary {
     pub km_after: f64,
     /// When the day ends after the run.
     pub ends: Option<Timestamp>,
+    /// The day after the run, in visiting order (the technician's jobs and the new ones).
+    #[serde(skip)]
+    pub stops: Vec<Stop>,
 }
 
 /// The result of a run.
@@ -151,6 +154,20 @@ impl State<'_> {
             &self.travel,
         ))
     }
+}
+
+/// Whether `after` (the day with `new` added) treats every visit of `before` at least as
+/// well: one that kept the day still does, one that did not starts no later.
+fn no_worse(before: Option<&Timeline>, after: &Timeline, new: &str) -> bool {
+    let Some(before) = before else {
+        return true;
+    };
+    after.visits.iter().filter(|v| v.key != new).all(|v| {
+        match before.visits.iter().find(|b| b.key == v.key) {
+            Some(b) if b.late || b.after_hours => v.start <= b.start,
+            _ => !v.late && !v.after_hours,
+        }
+    })
 }
 
 /// Why a technician could not take a job; the most telling one is reported.
@@ -226,7 +243,10 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
                 let Some(tl) = st.timeline_of(&cand) else {
                     continue;
                 };
-                if !tl.feasible() {
+                // The new visit keeps the day, nothing that was on time becomes late, and
+                // nothing already late (an overbooked day) gets later.
+                let own = tl.visits.get(at).is_some_and(|v| !v.late && !v.after_hours);
+                if !own || !no_worse(st.current.as_ref(), &tl, &job.key) {
                     continue;
                 }
                 fitted = true;
@@ -336,6 +356,7 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
             km_before: s.km_before,
             km_after: s.current.as_ref().map_or(0.0, |t| t.km),
             ends: s.current.as_ref().map(|t| t.ends),
+            stops: s.stops.clone(),
         })
         .collect();
     out

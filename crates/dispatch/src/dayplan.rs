@@ -101,18 +101,20 @@ pub fn unavailable(tech: &Technician, day: Date, now: Timestamp) -> Option<Strin
     None
 }
 
-/// The stops of a day: scheduled jobs are appointments when `keep_times`, else free.
-pub fn stops(day: &[&Ticket], keep_times: bool) -> Vec<Stop> {
+/// The stops of a day: with `keep_times_on` = the day and its zone, jobs scheduled on that
+/// day keep their times (appointments); others (overdue from earlier days, unscheduled, or
+/// all of them without `keep_times_on`) are free to be placed.
+pub fn stops(day: &[&Ticket], keep_times_on: Option<(Date, &TimeZone)>) -> Vec<Stop> {
     day.iter()
         .map(|t| Stop {
             key: t.key.clone(),
             location: t.location,
             minutes: minutes_of(t),
-            fixed: if keep_times {
-                t.scheduled.map(|s| s.0)
-            } else {
-                None
-            },
+            fixed: keep_times_on.and_then(|(d, zone)| {
+                t.scheduled
+                    .map(|s| s.0)
+                    .filter(|s| local_date(*s, zone) == d)
+            }),
         })
         .collect()
 }
@@ -135,7 +137,7 @@ pub fn crew(
         position: position(&mine, tech, mapping),
         home: tech.home,
         window: window(tech, day, now),
-        day: stops(&mine, true),
+        day: stops(&mine, Some((day, zone))),
     }
 }
 
@@ -256,10 +258,12 @@ mod tests {
         assert_eq!(keys, ["FS-2", "FS-7", "FS-1", "FS-3"]);
         assert_eq!(under_way(&day, &m), 1);
         assert_eq!(position(&day, &tech(), &m), tickets[1].location);
-        let s = stops(&day, true);
+        let s = stops(&day, Some((date(2026, 11, 30), &TimeZone::UTC)));
         assert_eq!(s[0].minutes, 90);
+        assert!(s[0].fixed.is_some());
+        assert_eq!(s[1].fixed, None, "overdue from an earlier day: free");
         assert_eq!(s[3].fixed, None);
-        assert!(stops(&day, false).iter().all(|s| s.fixed.is_none()));
+        assert!(stops(&day, None).iter().all(|s| s.fixed.is_none()));
     }
 
     #[test]

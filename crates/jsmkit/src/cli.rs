@@ -180,6 +180,18 @@ pub enum BenchCommand {
     /// calls per view, cold (first view) and warm (site metadata cached).
     #[command(after_help = "Example:\n  jsmkit bench ticket-view --views 500")]
     TicketView(BenchTicketViewArgs),
+    /// DispatchDesk's automatic dispatch and route planning on the large simulated site's
+    /// queue and technicians: jobs placed, days broken (late or after hours) and driving km
+    /// beside the nearest-qualified-technician baseline; route km beside nearest neighbour.
+    #[command(after_help = "Example:\n  jsmkit bench dispatch-plan")]
+    DispatchPlan(BenchDispatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDispatchArgs {
+    /// Seed of the simulated site.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -260,3 +260,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_overbooked_day_takes_work_only_where_it_breaks_nothing_more() {
+    let mut c = crew("c", p(WEST.0, WEST.1), &[]);
+    // Already late at 08:00 for a 07:30 booking (before the window): one broken visit.
+    c.day = vec![Stop {
+        key: "FS-9".into(),
+        location: Some(p(53.49, -2.30)),
+        minutes: 60,
+        fixed: Some(at("2026-11-30T07:30:00Z")),
+    }];
+    let plan = plan(
+        &[job("FS-1", p(53.49, -2.31), &[], 60)],
+        &[c],
+        &Rules::default(),
+    );
+    assert_eq!(plan.proposals.len(), 1, "{plan:?}");
+    assert!(plan.proposals[0].start >= at("2026-11-30T09:00:00Z"));
+}

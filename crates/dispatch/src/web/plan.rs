@@ -177,7 +177,7 @@ fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
         timeline(
             from,
             start,
-            &dayplan::stops(&mine, true),
+            &dayplan::stops(&mine, Some((l.day, &l.zone))),
             tech.home,
             day_end,
             &travel,
@@ -191,7 +191,7 @@ fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
         String::new()
     };
     let best = window.filter(|_| !mine.is_empty()).map(|(start, end)| {
-        let order = optimise(from, tech.home, &dayplan::stops(&mine, false), keep);
+        let order = optimise(from, tech.home, &dayplan::stops(&mine, None), keep);
         timeline(from, start, &order, tech.home, Some(end), &travel)
     });
     Routes {

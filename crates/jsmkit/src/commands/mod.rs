@@ -5,6 +5,7 @@ pub(crate) mod assets_sql;
 mod bench;
 mod bench_assets;
 mod bench_board;
+mod bench_dispatch;
 mod bench_ticket;
 mod demo_setup;
 mod server;
@@ -127,6 +128,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = Config::load(opts)?;
             init_logging(&config)?;
             bench_board::board(args).await
+        }
+        Command::Bench(BenchCommand::DispatchPlan(args)) => {
+            let config = Config::load(opts)?;
+            init_logging(&config)?;
+            bench_dispatch::dispatch_plan(args).await
         }
         Command::Bench(BenchCommand::AssetsStream(args)) => {
             let config = Config::load(opts)?;
