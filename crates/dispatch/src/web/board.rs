@@ -180,12 +180,49 @@ pub(super) async fn load(
     if mine.is_empty() {
         return Ok(None);
     }
+    load_projects(st, ctx, client, q, (config, config_version), mine)
+        .await
+        .map(Some)
+}
+
+/// The caller's own data as a technician (their projects, themselves as the only
+/// technician), or `None` when they are not one.
+pub(super) async fn load_own(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    client: &atlassian::client::AtlassianClient,
+    q: &BoardQuery,
+) -> Result<Option<Loaded>, ApiError> {
+    let Some((me, _)) = DispatchStore::new(&st.store, &ctx.site)
+        .technician(ctx.principal.id())
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        return Ok(None);
+    };
+    let (config, config_version) = config(st, ctx).await?;
+    let projects: Vec<String> = config
+        .projects
+        .iter()
+        .filter(|p| me.projects.is_empty() || me.projects.contains(*p))
+        .cloned()
+        .collect();
+    let mut l = load_projects(st, ctx, client, q, (config, config_version), projects).await?;
+    l.techs.retain(|t| t.account_id == me.account_id);
+    Ok(Some(l))
+}
+
+async fn load_projects(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    client: &atlassian::client::AtlassianClient,
+    q: &BoardQuery,
+    (config, config_version): (Config, i64),
+    projects: Vec<String>,
+) -> Result<Loaded, ApiError> {
     let zone = TimeZone::get(&config.board_zone).unwrap_or(TimeZone::UTC);
     let day = parse_day(q.day.as_deref(), &zone)?;
-    let scoped = Config {
-        projects: mine,
-        ..config
-    };
+    let scoped = Config { projects, ..config };
     let tickets = st
         .cache
         .tickets(&ctx.site, ctx.principal.id(), client, &scoped)
@@ -198,14 +235,14 @@ pub(super) async fn load(
         .await
         .map_err(ApiError::internal)?;
     let tag = format!("{}-{}-{:x}", tickets.version, config_version, techs_hash);
-    Ok(Some(Loaded {
+    Ok(Loaded {
         config: scoped,
         tickets,
         tag,
         techs,
         day,
         zone,
-    }))
+    })
 }
 
 fn tech_options(techs: &[Technician]) -> Vec<(String, String)> {

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::assign::{assign_to, write_schedule};
-use super::board::{BoardQuery, Loaded, load, url_encode};
+use super::board::{BoardQuery, Loaded, load, load_own, url_encode};
 use super::{DispatchState, bad_form, chrome, csrf_of, record, render, see_other};
 use crate::auto::{Plan, Rules, plan};
 use crate::board::{Filter, Ticket};
@@ -149,6 +149,7 @@ struct RoutePage {
     saves: String,
     fp: String,
     can_apply: bool,
+    dispatcher: bool,
     why_not: String,
     message: Option<(bool, String)>,
 }
@@ -212,7 +213,24 @@ async fn route_page_of(
     day: Option<String>,
     (status, message): (StatusCode, Option<(bool, String)>),
 ) -> Result<Response, HtmlError> {
-    let l = load_or_refuse(st, ctx, client, day).await?;
+    // Dispatchers plan; a technician sees their own route (read-only).
+    let q = BoardQuery::of_day(day.clone());
+    let (l, dispatcher) = match load(st, ctx, client, &q).await? {
+        Some(l) => (l, true),
+        None => match load_own(st, ctx, client, &q).await? {
+            Some(l) => (l, false),
+            None => {
+                return Err(HtmlError(ApiError::Forbidden(
+                    "Routes are for dispatchers, and for each technician their own.".into(),
+                )));
+            }
+        },
+    };
+    let tech_id = if dispatcher || !tech_id.is_empty() {
+        tech_id
+    } else {
+        ctx.principal.id()
+    };
     let technicians: Vec<(String, String)> = l
         .techs
         .iter()
@@ -232,6 +250,7 @@ async fn route_page_of(
         saves: String::new(),
         fp: String::new(),
         can_apply: false,
+        dispatcher,
         why_not: String::new(),
         message,
     };
@@ -247,10 +266,14 @@ async fn route_page_of(
                 c.travel_minutes - b.travel_minutes
             );
             page.fp = dayplan::route_fingerprint(&b.visits);
-            page.can_apply = true;
+            page.can_apply = dispatcher;
         }
         page.current = r.current.as_ref().map(|t| view(t, &refs, &l.zone));
         page.best = r.best.as_ref().map(|t| view(t, &refs, &l.zone));
+    } else if !dispatcher {
+        return Err(HtmlError(ApiError::Forbidden(
+            "technicians see their own route only".into(),
+        )));
     } else if !tech_id.is_empty() {
         return Err(HtmlError(ApiError::NotFound(
             "not a technician of DispatchDesk".into(),

@@ -249,14 +249,45 @@ async fn a_route_is_shown_then_scheduled_and_a_stale_one_is_refused() {
 }
 
 #[tokio::test]
-async fn only_dispatchers_see_plans() {
+async fn only_dispatchers_plan_and_technicians_see_their_own_route() {
     let env = start().await;
     let _admin = set_up(&env).await;
-    for role in ["technician", "viewer"] {
-        let (mut b, _) = env.browser_as(role, 0).await;
-        for path in ["/dispatch/auto", "/dispatch/route"] {
-            let r = b.get(path).await.unwrap();
-            assert_eq!(r.status(), 403, "{role} {path}");
-        }
+    let (mut v, _) = env.browser_as("viewer", 0).await;
+    for path in ["/dispatch/auto", "/dispatch/route"] {
+        assert_eq!(v.get(path).await.unwrap().status(), 403, "viewer {path}");
     }
+    let (mut t, me) = env.browser_as("technician", 0).await;
+    assert_eq!(t.get("/dispatch/auto").await.unwrap().status(), 403);
+    let r = t.get("/dispatch/route").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let own = text(r).await;
+    assert!(
+        own.contains(&format!("value=\"{}\" selected", me.account_id)),
+        "{own}"
+    );
+    assert!(
+        !own.contains("Schedule this order in Jira"),
+        "read-only for a technician"
+    );
+    let other = env.user("technician", 1);
+    let r = t
+        .get(&format!("/dispatch/route?tech={}", other.account_id))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "another technician's route");
+    let csrf = t.csrf_token("/dispatch/me").await.unwrap();
+    let r = t
+        .post_form(
+            "/dispatch/route",
+            &[
+                ("csrf_token", &csrf),
+                ("tech", &me.account_id),
+                ("day", ""),
+                ("fp", "x"),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "technicians do not reschedule");
 }
