@@ -8,12 +8,15 @@
 //!   finished days;
 //! - [`technician`]: skills, working hours, time zone, time off, home base, availability;
 //! - [`suggest`]: technicians ranked for a ticket, with reasons;
-//! - [`geo`]: positions and straight-line distance.
+//! - [`geo`]: positions and straight-line distance;
+//! - [`map`]: the map of a day (tickets, technicians' positions and routes) and its tile
+//!   server setting.
 
 pub mod board;
 pub mod cache;
 pub mod geo;
 pub mod jira;
+pub mod map;
 pub mod phase;
 pub mod schedule;
 pub mod setup;
