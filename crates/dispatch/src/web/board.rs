@@ -67,7 +67,8 @@ fn parse_day(s: Option<&str>, zone: &TimeZone) -> Result<Date, ApiError> {
     }
 }
 
-fn query_string(day: &str, f: &Filter) -> String {
+/// `day=…` and the filters that are set, URL-encoded (links keep the board's view).
+pub(crate) fn query_string(day: &str, f: &Filter) -> String {
     let mut parts = vec![format!("day={day}")];
     for (k, v) in [
         ("project", &f.project),
@@ -134,18 +135,22 @@ pub(crate) fn valid_key(k: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_digit())
 }
 
-struct Loaded {
-    config: Config,
-    tickets: crate::cache::Tickets,
+/// What a board (or the map) of one day is built from, for one caller.
+pub(crate) struct Loaded {
+    /// The settings, scoped to the projects the caller dispatches.
+    pub(crate) config: Config,
+    pub(crate) tickets: crate::cache::Tickets,
     /// Changes whenever what the board shows may change: tickets, settings, technicians.
-    tag: String,
-    techs: Vec<Technician>,
-    day: Date,
-    zone: TimeZone,
+    pub(crate) tag: String,
+    pub(crate) techs: Vec<Technician>,
+    pub(crate) day: Date,
+    /// The board's time zone.
+    pub(crate) zone: TimeZone,
 }
 
 impl Loaded {
-    fn board(&self, filter: &Filter) -> Board {
+    /// The board of the day under `filter`.
+    pub(crate) fn board(&self, filter: &Filter) -> Board {
         build(
             &self.tickets.tickets,
             &self.techs,
@@ -157,11 +162,13 @@ impl Loaded {
     }
 }
 
-async fn load(
+/// The caller's board data for `day` (today when `None`); `None` when they dispatch no
+/// dispatched project.
+pub(crate) async fn load(
     st: &DispatchState,
     ctx: &AccessContext,
     client: &atlassian::client::AtlassianClient,
-    q: &BoardQuery,
+    day: Option<&str>,
 ) -> Result<Option<Loaded>, ApiError> {
     let (config, config_version) = config(st, ctx).await?;
     let mine = dispatchable(st, ctx, &config).await;
@@ -169,7 +176,7 @@ async fn load(
         return Ok(None);
     }
     let zone = TimeZone::get(&config.board_zone).unwrap_or(TimeZone::UTC);
-    let day = parse_day(q.day.as_deref(), &zone)?;
+    let day = parse_day(day, &zone)?;
     let scoped = Config {
         projects: mine,
         ..config
@@ -215,23 +222,8 @@ pub(crate) async fn page(
             "the board's filters could not be read".into(),
         ))
     })?;
-    let Some(l) = load(&st, &ctx, &client, &q).await? else {
-        // Technicians have their own page; anybody else is told why there is no board.
-        let is_tech = DispatchStore::new(&st.store, &ctx.site)
-            .technician(ctx.principal.id())
-            .await
-            .map_err(ApiError::internal)?
-            .is_some();
-        if is_tech {
-            return Ok(see_other("/dispatch/me"));
-        }
-        if passes(&st, &ctx, Requirement::AppAdmin(ns())).await {
-            // An admin before the set-up: the settings say what to do first.
-            return Ok(see_other("/settings/dispatch"));
-        }
-        return Err(HtmlError(ApiError::Forbidden(
-            "You are not a dispatcher of any dispatched project. Ask an admin to give you the dispatcher role.".into(),
-        )));
+    let Some(l) = load(&st, &ctx, &client, q.day.as_deref()).await? else {
+        return sent_away(&st, &ctx).await;
     };
     let day = l.day.strftime("%Y-%m-%d").to_string();
     let statuses = l
@@ -265,6 +257,29 @@ pub(crate) async fn page(
     render(StatusCode::OK, &page)
 }
 
+/// The answer to someone with no board: technicians go to their own page, an admin before
+/// the set-up to the settings; anybody else is told why.
+pub(crate) async fn sent_away(
+    st: &DispatchState,
+    ctx: &AccessContext,
+) -> Result<Response, HtmlError> {
+    let is_tech = DispatchStore::new(&st.store, &ctx.site)
+        .technician(ctx.principal.id())
+        .await
+        .map_err(ApiError::internal)?
+        .is_some();
+    if is_tech {
+        return Ok(see_other("/dispatch/me"));
+    }
+    if passes(st, ctx, Requirement::AppAdmin(ns())).await {
+        // An admin before the set-up: the settings say what to do first.
+        return Ok(see_other("/settings/dispatch"));
+    }
+    Err(HtmlError(ApiError::Forbidden(
+        "You are not a dispatcher of any dispatched project. Ask an admin to give you the dispatcher role.".into(),
+    )))
+}
+
 /// The lanes only, for the live refresh: 204 when the version the page has is current.
 pub(crate) async fn lanes(
     State(st): State<DispatchState>,
@@ -274,7 +289,7 @@ pub(crate) async fn lanes(
 ) -> Result<Response, ApiError> {
     let Query(q) =
         q.map_err(|_| ApiError::BadRequest("the board's filters could not be read".into()))?;
-    let Some(l) = load(&st, &ctx, &client, &q).await? else {
+    let Some(l) = load(&st, &ctx, &client, q.day.as_deref()).await? else {
         return Err(ApiError::Forbidden(
             "you are not a dispatcher of any dispatched project".into(),
         ));

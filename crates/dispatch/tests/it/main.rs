@@ -4,3 +4,4 @@
 
 mod env;
 mod flow;
+mod map;
