@@ -10,7 +10,8 @@ import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
-const bin = process.env.JSMKIT_BIN || path.join(repo, "target/debug/jsmkit");
+// Resolved here: the demo runs in a temporary folder, where a relative path would not work.
+const bin = path.resolve(process.env.JSMKIT_BIN || path.join(repo, "target/debug/jsmkit"));
 export const shotsDir = path.join(repo, "web/test-results");
 
 /** Starts `jsmkit demo` and resolves with { url, stop() } once it printed its address. */

@@ -8,7 +8,9 @@
 //!   finished days;
 //! - [`technician`]: skills, working hours, time zone, time off, home base, availability;
 //! - [`suggest`]: technicians ranked for a ticket, with reasons;
-//! - [`geo`]: positions and straight-line distance.
+//! - [`geo`]: positions and straight-line distance;
+//! - [`map`]: the map of a day (tickets, technicians' positions and routes) and its tile
+//!   server setting.
 
 pub mod auto;
 pub mod board;
@@ -16,6 +18,7 @@ pub mod cache;
 pub mod dayplan;
 pub mod geo;
 pub mod jira;
+pub mod map;
 pub mod phase;
 pub mod route;
 pub mod schedule;

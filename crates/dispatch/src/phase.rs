@@ -270,6 +270,44 @@ impl PhaseMapping {
     }
 }
 
+/// A phase suggested by a status's name (only offered, never saved without the admin).
+pub fn suggest_by_name(name: &str) -> Option<Phase> {
+    let n = name.to_lowercase();
+    let has = |w: &str| n.contains(w);
+    Some(
+        if has("travel") || has("en route") || has("on the way") || has("driving") {
+            Phase::Travelling
+        } else if has("on site")
+            || has("onsite")
+            || has("on-site")
+            || has("at site")
+            || has("working")
+        {
+            Phase::OnSite
+        } else if has("await")
+            || has("paused")
+            || has("waiting")
+            || has("on hold")
+            || has("blocked")
+        {
+            Phase::Paused
+        } else if has("complete")
+            || has("resolved")
+            || has("done")
+            || has("closed")
+            || has("finished")
+        {
+            Phase::Done
+        } else if has("assigned") || has("scheduled") || has("dispatched") {
+            Phase::Assigned
+        } else if has("dispatch") || has("new") || has("open") || has("triage") || has("backlog") {
+            Phase::Planned
+        } else {
+            return None;
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -331,6 +369,18 @@ mod tests {
         assert_eq!(before, m.fingerprint(), "same phases, same reading");
         m.phases.insert("4".into(), Phase::Done);
         assert_ne!(before, m.fingerprint());
+    }
+
+    #[test]
+    fn names_suggest_phases() {
+        assert_eq!(suggest_by_name("To Dispatch"), Some(Phase::Planned));
+        assert_eq!(suggest_by_name("Assigned to Tech"), Some(Phase::Assigned));
+        assert_eq!(suggest_by_name("Travelling"), Some(Phase::Travelling));
+        assert_eq!(suggest_by_name("On Site"), Some(Phase::OnSite));
+        assert_eq!(suggest_by_name("Awaiting Parts"), Some(Phase::Paused));
+        assert_eq!(suggest_by_name("Work Complete"), Some(Phase::Done));
+        assert_eq!(suggest_by_name("Closed"), Some(Phase::Done));
+        assert_eq!(suggest_by_name("Frobnicated"), None);
     }
 
     #[test]

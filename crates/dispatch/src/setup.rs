@@ -75,7 +75,7 @@ pub async fn quick_setup(
         .mapping
         .statuses
         .values()
-        .filter_map(|s| crate::web::suggest_by_name(&s.name).map(|p| (s.id.clone(), p)))
+        .filter_map(|s| crate::phase::suggest_by_name(&s.name).map(|p| (s.id.clone(), p)))
         .collect();
     report.mapped = suggestions.len();
     c.mapping.phases.extend(suggestions);

@@ -6,6 +6,7 @@ use platform::store::{AppNs, Condition, Kv, SiteId, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::jira::FieldMap;
+use crate::map::MapTiles;
 use crate::phase::PhaseMapping;
 use crate::schedule::DaySnapshot;
 use crate::technician::Technician;
@@ -43,6 +44,9 @@ pub struct Config {
     /// Time zone the board's days are cut in (IANA).
     #[serde(default = "default_zone")]
     pub board_zone: String,
+    /// The map's tile server (none: markers over a plain background).
+    #[serde(default)]
+    pub map_tiles: Option<MapTiles>,
 }
 
 fn default_zone() -> String {

@@ -67,7 +67,8 @@ fn parse_day(s: Option<&str>, zone: &TimeZone) -> Result<Date, ApiError> {
     }
 }
 
-fn query_string(day: &str, f: &Filter) -> String {
+/// `day=…` and the filters that are set, URL-encoded (links keep the board's view).
+pub(crate) fn query_string(day: &str, f: &Filter) -> String {
     let mut parts = vec![format!("day={day}")];
     for (k, v) in [
         ("project", &f.project),
@@ -134,28 +135,22 @@ pub(crate) fn valid_key(k: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_digit())
 }
 
-pub(super) struct Loaded {
-    pub(super) config: Config,
-    pub(super) tickets: crate::cache::Tickets,
+/// What a board (or the map) of one day is built from, for one caller.
+pub(crate) struct Loaded {
+    /// The settings, scoped to the projects the caller dispatches.
+    pub(crate) config: Config,
+    pub(crate) tickets: crate::cache::Tickets,
     /// Changes whenever what the board shows may change: tickets, settings, technicians.
-    pub(super) tag: String,
-    pub(super) techs: Vec<Technician>,
-    pub(super) day: Date,
-    pub(super) zone: TimeZone,
-}
-
-impl BoardQuery {
-    /// The board of `day` (`None`: today), unfiltered.
-    pub(super) fn of_day(day: Option<String>) -> Self {
-        Self {
-            day,
-            ..Self::default()
-        }
-    }
+    pub(crate) tag: String,
+    pub(crate) techs: Vec<Technician>,
+    pub(crate) day: Date,
+    /// The board's time zone.
+    pub(crate) zone: TimeZone,
 }
 
 impl Loaded {
-    pub(super) fn board(&self, filter: &Filter) -> Board {
+    /// The board of the day under `filter`.
+    pub(crate) fn board(&self, filter: &Filter) -> Board {
         build(
             &self.tickets.tickets,
             &self.techs,
@@ -167,31 +162,31 @@ impl Loaded {
     }
 }
 
-/// The board's data for the caller (the projects they dispatch), or `None` when they
-/// dispatch none.
-pub(super) async fn load(
+/// The caller's board data for `day` (today when `None`); `None` when they dispatch no
+/// dispatched project.
+pub(crate) async fn load(
     st: &DispatchState,
     ctx: &AccessContext,
     client: &atlassian::client::AtlassianClient,
-    q: &BoardQuery,
+    day: Option<&str>,
 ) -> Result<Option<Loaded>, ApiError> {
     let (config, config_version) = config(st, ctx).await?;
     let mine = dispatchable(st, ctx, &config).await;
     if mine.is_empty() {
         return Ok(None);
     }
-    load_projects(st, ctx, client, q, (config, config_version), mine)
+    load_projects(st, ctx, client, day, (config, config_version), mine)
         .await
         .map(Some)
 }
 
 /// The caller's own data as a technician (their projects, themselves as the only
 /// technician), or `None` when they are not one.
-pub(super) async fn load_own(
+pub(crate) async fn load_own(
     st: &DispatchState,
     ctx: &AccessContext,
     client: &atlassian::client::AtlassianClient,
-    q: &BoardQuery,
+    day: Option<&str>,
 ) -> Result<Option<Loaded>, ApiError> {
     let Some((me, _)) = DispatchStore::new(&st.store, &ctx.site)
         .technician(ctx.principal.id())
@@ -207,7 +202,7 @@ pub(super) async fn load_own(
         .filter(|p| me.projects.is_empty() || me.projects.contains(*p))
         .cloned()
         .collect();
-    let mut l = load_projects(st, ctx, client, q, (config, config_version), projects).await?;
+    let mut l = load_projects(st, ctx, client, day, (config, config_version), projects).await?;
     l.techs.retain(|t| t.account_id == me.account_id);
     Ok(Some(l))
 }
@@ -216,12 +211,12 @@ async fn load_projects(
     st: &DispatchState,
     ctx: &AccessContext,
     client: &atlassian::client::AtlassianClient,
-    q: &BoardQuery,
+    day: Option<&str>,
     (config, config_version): (Config, i64),
     projects: Vec<String>,
 ) -> Result<Loaded, ApiError> {
     let zone = TimeZone::get(&config.board_zone).unwrap_or(TimeZone::UTC);
-    let day = parse_day(q.day.as_deref(), &zone)?;
+    let day = parse_day(day, &zone)?;
     let scoped = Config { projects, ..config };
     let tickets = st
         .cache
@@ -264,23 +259,8 @@ pub(crate) async fn page(
             "the board's filters could not be read".into(),
         ))
     })?;
-    let Some(l) = load(&st, &ctx, &client, &q).await? else {
-        // Technicians have their own page; anybody else is told why there is no board.
-        let is_tech = DispatchStore::new(&st.store, &ctx.site)
-            .technician(ctx.principal.id())
-            .await
-            .map_err(ApiError::internal)?
-            .is_some();
-        if is_tech {
-            return Ok(see_other("/dispatch/me"));
-        }
-        if passes(&st, &ctx, Requirement::AppAdmin(ns())).await {
-            // An admin before the set-up: the settings say what to do first.
-            return Ok(see_other("/settings/dispatch"));
-        }
-        return Err(HtmlError(ApiError::Forbidden(
-            "You are not a dispatcher of any dispatched project. Ask an admin to give you the dispatcher role.".into(),
-        )));
+    let Some(l) = load(&st, &ctx, &client, q.day.as_deref()).await? else {
+        return sent_away(&st, &ctx).await;
     };
     let day = l.day.strftime("%Y-%m-%d").to_string();
     let statuses = l
@@ -314,6 +294,29 @@ pub(crate) async fn page(
     render(StatusCode::OK, &page)
 }
 
+/// The answer to someone with no board: technicians go to their own page, an admin before
+/// the set-up to the settings; anybody else is told why.
+pub(crate) async fn sent_away(
+    st: &DispatchState,
+    ctx: &AccessContext,
+) -> Result<Response, HtmlError> {
+    let is_tech = DispatchStore::new(&st.store, &ctx.site)
+        .technician(ctx.principal.id())
+        .await
+        .map_err(ApiError::internal)?
+        .is_some();
+    if is_tech {
+        return Ok(see_other("/dispatch/me"));
+    }
+    if passes(st, ctx, Requirement::AppAdmin(ns())).await {
+        // An admin before the set-up: the settings say what to do first.
+        return Ok(see_other("/settings/dispatch"));
+    }
+    Err(HtmlError(ApiError::Forbidden(
+        "You are not a dispatcher of any dispatched project. Ask an admin to give you the dispatcher role.".into(),
+    )))
+}
+
 /// The lanes only, for the live refresh: 204 when the version the page has is current.
 pub(crate) async fn lanes(
     State(st): State<DispatchState>,
@@ -323,7 +326,7 @@ pub(crate) async fn lanes(
 ) -> Result<Response, ApiError> {
     let Query(q) =
         q.map_err(|_| ApiError::BadRequest("the board's filters could not be read".into()))?;
-    let Some(l) = load(&st, &ctx, &client, &q).await? else {
+    let Some(l) = load(&st, &ctx, &client, q.day.as_deref()).await? else {
         return Err(ApiError::Forbidden(
             "you are not a dispatcher of any dispatched project".into(),
         ));

@@ -1,6 +1,7 @@
-//! DispatchDesk's pages: the board (`/dispatch`), the schedule (`/dispatch/schedule`), a
-//! technician's own page (`/dispatch/me`), insights, and the settings under
-//! `/settings/dispatch/…` (statuses and phases, technicians, diagnostics).
+//! DispatchDesk's pages: the board (`/dispatch`), the map (`/dispatch/map`), the schedule
+//! (`/dispatch/schedule`), a technician's own page (`/dispatch/me`), insights, and the
+//! settings under `/settings/dispatch/…` (statuses and phases, map tiles, technicians,
+//! diagnostics).
 //!
 //! Mount [`router`] behind `platform::permissions::protect_with_access`: every request is
 //! signed in, CSRF-checked on writes, and carries the user's own Atlassian client, so Jira's
@@ -9,6 +10,7 @@
 mod assign;
 mod board;
 mod diagnostics;
+mod map;
 mod plan;
 mod profile;
 mod schedule;
@@ -25,7 +27,6 @@ use platform::permissions::{AccessContext, Authorizer, ProjectKey, Requirement};
 use platform::store::Store;
 use platform::web::{ApiError, HtmlError, PageChrome, Section, UserChrome, current_request_id};
 
-pub use settings::suggest_by_name;
 pub use technicians::PROFILE_PROPERTY;
 
 use crate::cache::BoardCache;
@@ -72,6 +73,8 @@ pub fn router(state: DispatchState) -> Router {
         .route("/dispatch/assign", post(assign::assign))
         .route("/dispatch/assign/{key}", get(assign::page))
         .route("/dispatch/suggest", get(board::suggest))
+        .route("/dispatch/map", get(map::page))
+        .route("/dispatch/map/data", get(map::data))
         .route("/dispatch/schedule", get(schedule::page))
         .route(
             "/dispatch/route",
@@ -99,6 +102,7 @@ pub fn router(state: DispatchState) -> Router {
             post(settings::quick_setup),
         )
         .route("/settings/dispatch/mapping", post(settings::save_mapping))
+        .route("/settings/dispatch/map", post(map::save_tiles))
         .route(
             "/settings/dispatch/technicians",
             get(technicians::list).post(technicians::add),

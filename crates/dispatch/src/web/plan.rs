@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::assign::{assign_to, write_schedule};
-use super::board::{BoardQuery, Loaded, load, load_own, url_encode};
+use super::board::{Loaded, load, load_own, url_encode};
 use super::{DispatchState, bad_form, chrome, csrf_of, record, render, see_other};
 use crate::auto::{Plan, Rules, plan};
 use crate::board::{Filter, Ticket};
@@ -40,7 +40,7 @@ async fn load_or_refuse(
     client: &atlassian::client::AtlassianClient,
     day: Option<String>,
 ) -> Result<Loaded, HtmlError> {
-    load(st, ctx, client, &BoardQuery::of_day(day))
+    load(st, ctx, client, day.as_deref())
         .await?
         .ok_or_else(|| {
             HtmlError(ApiError::Forbidden(
@@ -214,10 +214,9 @@ async fn route_page_of(
     (status, message): (StatusCode, Option<(bool, String)>),
 ) -> Result<Response, HtmlError> {
     // Dispatchers plan; a technician sees their own route (read-only).
-    let q = BoardQuery::of_day(day.clone());
-    let (l, dispatcher) = match load(st, ctx, client, &q).await? {
+    let (l, dispatcher) = match load(st, ctx, client, day.as_deref()).await? {
         Some(l) => (l, true),
-        None => match load_own(st, ctx, client, &q).await? {
+        None => match load_own(st, ctx, client, day.as_deref()).await? {
             Some(l) => (l, false),
             None => {
                 return Err(HtmlError(ApiError::Forbidden(

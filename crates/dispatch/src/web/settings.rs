@@ -20,7 +20,7 @@ use super::{
     DispatchState, bad_form, chrome, config, csrf_of, record, render, require_admin, see_other,
 };
 use crate::jira::{FieldMap, status_of};
-use crate::phase::{Phase, PhaseSource};
+use crate::phase::{Phase, PhaseSource, suggest_by_name};
 use crate::store::{Config, DispatchStore, MAX_PROJECTS};
 
 /// One status row of the mapping form.
@@ -51,6 +51,9 @@ struct SettingsPage {
     assigned_statuses: Vec<(String, String)>,
     fields: FieldMap,
     address: String,
+    /// The map's tile URL template and attribution (empty: none).
+    tile_url: String,
+    tile_attribution: String,
     errors: FieldErrors,
     done: Option<String>,
 }
@@ -74,44 +77,6 @@ impl StatusRow {
     pub fn is(&self, p: &Phase) -> bool {
         self.selected == Some(*p)
     }
-}
-
-/// A phase suggested by a status's name (only offered, never saved without the admin).
-pub fn suggest_by_name(name: &str) -> Option<Phase> {
-    let n = name.to_lowercase();
-    let has = |w: &str| n.contains(w);
-    Some(
-        if has("travel") || has("en route") || has("on the way") || has("driving") {
-            Phase::Travelling
-        } else if has("on site")
-            || has("onsite")
-            || has("on-site")
-            || has("at site")
-            || has("working")
-        {
-            Phase::OnSite
-        } else if has("await")
-            || has("paused")
-            || has("waiting")
-            || has("on hold")
-            || has("blocked")
-        {
-            Phase::Paused
-        } else if has("complete")
-            || has("resolved")
-            || has("done")
-            || has("closed")
-            || has("finished")
-        {
-            Phase::Done
-        } else if has("assigned") || has("scheduled") || has("dispatched") {
-            Phase::Assigned
-        } else if has("dispatch") || has("new") || has("open") || has("triage") || has("backlog") {
-            Phase::Planned
-        } else {
-            return None;
-        },
-    )
 }
 
 fn rows(c: &Config) -> Vec<StatusRow> {
@@ -170,6 +135,16 @@ fn page_of(
         assigned_statuses,
         address: c.fields.address.join(", "),
         fields: c.fields.clone(),
+        tile_url: c
+            .map_tiles
+            .as_ref()
+            .map(|t| t.url().to_owned())
+            .unwrap_or_default(),
+        tile_attribution: c
+            .map_tiles
+            .as_ref()
+            .map(|t| t.attribution().to_owned())
+            .unwrap_or_default(),
         errors,
         done,
     }
@@ -189,6 +164,8 @@ pub(crate) async fn page(
             Some("Statuses and fields detected. Check the mapping below and save it.".to_string())
         }
         "mapping" => Some("Mapping saved.".to_string()),
+        "map" => Some("Map tiles saved.".to_string()),
+        "map-none" => Some("Map tiles removed: the map draws on a plain background.".to_string()),
         _ => None,
     });
     let chrome = chrome("DispatchDesk settings", Section::Settings, user);
@@ -303,7 +280,21 @@ pub(crate) async fn save_projects(
     Ok(see_other("/settings/dispatch?done=projects"))
 }
 
-fn conflict_or_internal(e: platform::store::StoreError) -> HtmlError {
+/// The settings page again, 422, with the map form's errors and the input kept.
+pub(crate) fn tiles_refused(
+    c: &Config,
+    version: i64,
+    chrome: PageChrome,
+    errors: FieldErrors,
+    (url, attribution): (&str, &str),
+) -> Result<Response, HtmlError> {
+    let mut page = page_of(c, version, chrome, errors, None);
+    page.tile_url = url.to_owned();
+    page.tile_attribution = attribution.to_owned();
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+pub(crate) fn conflict_or_internal(e: platform::store::StoreError) -> HtmlError {
     match e {
         platform::store::StoreError::ConditionFailed { .. } => HtmlError(ApiError::Conflict(
             "someone else changed the DispatchDesk settings at the same time; reload and try again"
@@ -604,18 +595,6 @@ pub(crate) async fn save_mapping(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_suggest_phases() {
-        assert_eq!(suggest_by_name("To Dispatch"), Some(Phase::Planned));
-        assert_eq!(suggest_by_name("Assigned to Tech"), Some(Phase::Assigned));
-        assert_eq!(suggest_by_name("Travelling"), Some(Phase::Travelling));
-        assert_eq!(suggest_by_name("On Site"), Some(Phase::OnSite));
-        assert_eq!(suggest_by_name("Awaiting Parts"), Some(Phase::Paused));
-        assert_eq!(suggest_by_name("Work Complete"), Some(Phase::Done));
-        assert_eq!(suggest_by_name("Closed"), Some(Phase::Done));
-        assert_eq!(suggest_by_name("Frobnicated"), None);
-    }
 
     #[test]
     fn field_ids_are_checked() {

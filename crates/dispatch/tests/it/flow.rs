@@ -4,12 +4,12 @@ use atlassian_sim::testkit::Browser;
 
 use crate::env::{Env, start, text};
 
-const TO_DISPATCH: &str = "10001";
-pub(crate) const ASSIGNED: &str = "10002";
+pub const TO_DISPATCH: &str = "10001";
+pub const ASSIGNED: &str = "10002";
 const ON_SITE: &str = "10004";
 
 /// The admin sets DispatchDesk up through its settings pages, as a person would.
-pub(crate) async fn set_up(env: &Env) -> Browser {
+pub async fn set_up(env: &Env) -> Browser {
     let (mut admin, _) = env.browser_as("admin", 0).await;
     let csrf = admin.csrf_token("/settings/dispatch").await.unwrap();
     let r = admin
@@ -133,7 +133,13 @@ pub(crate) async fn set_up(env: &Env) -> Browser {
     admin
 }
 
-async fn assign(b: &mut Browser, csrf: &str, key: &str, to: &str, expected: &str) -> (u16, String) {
+pub async fn assign(
+    b: &mut Browser,
+    csrf: &str,
+    key: &str,
+    to: &str,
+    expected: &str,
+) -> (u16, String) {
     let r = b
         .post_form(
             "/dispatch/assign",

@@ -4,4 +4,5 @@
 
 mod env;
 mod flow;
+mod map;
 mod plan;
