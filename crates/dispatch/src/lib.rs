@@ -20,6 +20,7 @@ pub mod geo;
 pub mod jira;
 pub mod map;
 pub mod phase;
+pub mod planning;
 pub mod route;
 pub mod schedule;
 pub mod setup;

@@ -47,6 +47,9 @@ pub struct Config {
     /// The map's tile server (none: markers over a plain background).
     #[serde(default)]
     pub map_tiles: Option<MapTiles>,
+    /// Driving estimate and automatic dispatch's reach.
+    #[serde(default)]
+    pub planning: crate::planning::Planning,
 }
 
 fn default_zone() -> String {

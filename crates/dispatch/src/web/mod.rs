@@ -12,6 +12,7 @@ mod board;
 mod diagnostics;
 mod map;
 mod plan;
+mod planning;
 mod profile;
 mod schedule;
 mod settings;
@@ -103,6 +104,7 @@ pub fn router(state: DispatchState) -> Router {
         )
         .route("/settings/dispatch/mapping", post(settings::save_mapping))
         .route("/settings/dispatch/map", post(map::save_tiles))
+        .route("/settings/dispatch/planning", post(planning::save))
         .route(
             "/settings/dispatch/technicians",
             get(technicians::list).post(technicians::add),

@@ -27,10 +27,10 @@ use serde_json::json;
 use super::assign::{assign_to, write_schedule};
 use super::board::{Loaded, load, load_own, url_encode};
 use super::{DispatchState, bad_form, chrome, csrf_of, record, render, see_other};
-use crate::auto::{Plan, Rules, plan};
+use crate::auto::{Plan, plan};
 use crate::board::{Filter, Ticket};
 use crate::dayplan;
-use crate::route::{Timeline, Travel, optimise, timeline};
+use crate::route::{Timeline, optimise, timeline};
 use crate::technician::Technician;
 
 /// Loads the board's data or refuses: only dispatchers plan.
@@ -150,6 +150,8 @@ struct RoutePage {
     fp: String,
     can_apply: bool,
     dispatcher: bool,
+    /// How driving is estimated, in words.
+    travel_note: String,
     why_not: String,
     message: Option<(bool, String)>,
 }
@@ -165,7 +167,7 @@ struct Routes {
 }
 
 fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
-    let travel = Travel::default();
+    let travel = l.config.planning.travel();
     let mapping = &l.config.mapping;
     let mine = dayplan::day_tickets(tech, &l.tickets.tickets, mapping, l.day, &l.zone);
     let keep = dayplan::under_way(&mine, mapping);
@@ -250,6 +252,10 @@ async fn route_page_of(
         fp: String::new(),
         can_apply: false,
         dispatcher,
+        travel_note: format!(
+            "Driving is estimated from straight-line distance (× {} for roads, {} km/h on average)",
+            l.config.planning.detour, l.config.planning.km_per_hour
+        ),
         why_not: String::new(),
         message,
     };
@@ -427,6 +433,7 @@ struct AutoPage {
     left: Vec<(String, String, String)>,
     crews: Vec<CrewRow>,
     fp: String,
+    max_km: String,
     message: Option<(bool, String)>,
     results: Vec<(String, bool, String)>,
 }
@@ -453,7 +460,7 @@ fn auto_plan(l: &Loaded, now: Timestamp) -> (Plan, Vec<Ticket>) {
         })
         .collect();
     let queue = queue.into_iter().cloned().collect();
-    (plan(&jobs, &crews, &Rules::default()), queue)
+    (plan(&jobs, &crews, &l.config.planning.rules()), queue)
 }
 
 fn auto_view(
@@ -504,6 +511,7 @@ fn auto_view(
             })
             .collect(),
         fp: dayplan::fingerprint(p),
+        max_km: format!("{}", l.config.planning.max_km),
         message,
         results,
     }

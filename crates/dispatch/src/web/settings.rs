@@ -54,6 +54,8 @@ struct SettingsPage {
     /// The map's tile URL template and attribution (empty: none).
     tile_url: String,
     tile_attribution: String,
+    /// The planning settings as the form shows them.
+    planning: crate::planning::PlanningInput,
     errors: FieldErrors,
     done: Option<String>,
 }
@@ -145,6 +147,7 @@ fn page_of(
             .as_ref()
             .map(|t| t.attribution().to_owned())
             .unwrap_or_default(),
+        planning: (&c.planning).into(),
         errors,
         done,
     }
@@ -166,6 +169,7 @@ pub(crate) async fn page(
         "mapping" => Some("Mapping saved.".to_string()),
         "map" => Some("Map tiles saved.".to_string()),
         "map-none" => Some("Map tiles removed: the map draws on a plain background.".to_string()),
+        "planning" => Some("Planning settings saved.".to_string()),
         _ => None,
     });
     let chrome = chrome("DispatchDesk settings", Section::Settings, user);
@@ -291,6 +295,18 @@ pub(crate) fn tiles_refused(
     let mut page = page_of(c, version, chrome, errors, None);
     page.tile_url = url.to_owned();
     page.tile_attribution = attribution.to_owned();
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+pub(crate) fn planning_refused(
+    c: &Config,
+    version: i64,
+    chrome: PageChrome,
+    errors: FieldErrors,
+    input: crate::planning::PlanningInput,
+) -> Result<Response, HtmlError> {
+    let mut page = page_of(c, version, chrome, errors, None);
+    page.planning = input;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 

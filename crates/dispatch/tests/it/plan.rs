@@ -291,3 +291,85 @@ async fn only_dispatchers_plan_and_technicians_see_their_own_route() {
         .unwrap();
     assert_eq!(r.status(), 403, "technicians do not reschedule");
 }
+
+#[tokio::test]
+async fn planning_settings_are_checked_admin_only_and_used_by_routes() {
+    let env = start().await;
+    let mut admin = set_up(&env).await;
+    let csrf = admin.csrf_token("/settings/dispatch").await.unwrap();
+    let page = text(admin.get("/settings/dispatch").await.unwrap()).await;
+    let version = hidden(&page, "version");
+    assert_eq!(
+        hidden(&page, "km_per_hour"),
+        "",
+        "inputs carry id, not hidden"
+    );
+    let bad = [
+        ("version", version.clone()),
+        ("km_per_hour", "0".to_string()),
+        ("detour", "x".to_string()),
+        ("max_km", "5000".to_string()),
+        ("spread_minutes", "10".to_string()),
+    ];
+    let r = post_planning(&mut admin, csrf.clone(), bad).await;
+    assert_eq!(r.status(), 422);
+    let body = text(r).await;
+    for (field, reason) in [
+        ("km_per_hour", "must be between 5 and 130 km/h"),
+        ("detour", "must be a number between 1 and 3"),
+        ("max_km", "must be between 1 and 1000 km"),
+    ] {
+        let error = body
+            .split(&format!("id=\"{field}-error\""))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {field} error: {body}"))
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(error.contains(reason), "{field}: {error}");
+    }
+    assert!(body.contains("value=\"5000\""), "the input is kept");
+    // A dispatcher may not change them.
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let d_csrf = d.csrf_token("/dispatch").await.unwrap();
+    let good = || {
+        [
+            ("version", version.clone()),
+            ("km_per_hour", "30".to_string()),
+            ("detour", "1.5".to_string()),
+            ("max_km", "50".to_string()),
+            ("spread_minutes", "0".to_string()),
+        ]
+    };
+    let r = post_planning(&mut d, d_csrf, good()).await;
+    assert_eq!(r.status(), 403);
+    // The admin sets them; routes and automatic dispatch use them.
+    let r = post_planning(&mut admin, csrf, good()).await;
+    assert_eq!(r.status(), 303);
+    let tech = env.user("technician", 0);
+    let route = text(
+        d.get(&format!("/dispatch/route?tech={}", tech.account_id))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        route.contains("× 1.5 for roads, 30 km/h on average"),
+        "{route}"
+    );
+    let auto = text(d.get("/dispatch/auto").await.unwrap()).await;
+    assert!(auto.contains("is within 50 km"), "{auto}");
+}
+
+async fn post_planning(
+    b: &mut atlassian_sim::testkit::Browser,
+    csrf: String,
+    fields: [(&'static str, String); 5],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
+    form.extend(fields);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form("/settings/dispatch/planning", &pairs, &[])
+        .await
+        .unwrap()
+}
