@@ -13,6 +13,7 @@
 //!   server setting.
 
 pub mod auto;
+pub mod autorun;
 pub mod board;
 pub mod cache;
 pub mod dayplan;
@@ -28,3 +29,4 @@ pub mod store;
 pub mod suggest;
 pub mod technician;
 pub mod web;
+pub mod writes;

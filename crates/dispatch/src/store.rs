@@ -50,6 +50,9 @@ pub struct Config {
     /// Driving estimate and automatic dispatch's reach.
     #[serde(default)]
     pub planning: crate::planning::Planning,
+    /// Automatic dispatch runs by itself every this many minutes (none: only on request).
+    #[serde(default)]
+    pub auto_every_minutes: Option<u32>,
 }
 
 fn default_zone() -> String {
@@ -61,6 +64,9 @@ fn default_zone() -> String {
 pub struct DispatchStore {
     kv: Kv,
 }
+
+/// Where the last automatic dispatch run is kept.
+const AUTO_RUN_KEY: &str = "autorun:last";
 
 fn tech_key(account_id: &str) -> String {
     format!("tech:{account_id}")
@@ -100,6 +106,16 @@ impl DispatchStore {
                 0,
             ),
         })
+    }
+
+    /// What the last automatic dispatch run by itself did.
+    pub async fn auto_run(&self) -> Result<Option<crate::autorun::RunSummary>, StoreError> {
+        self.kv.get(AUTO_RUN_KEY).await
+    }
+
+    /// Keeps what an automatic dispatch run did.
+    pub async fn save_auto_run(&self, run: &crate::autorun::RunSummary) -> Result<(), StoreError> {
+        self.kv.set(AUTO_RUN_KEY, run).await.map(|_| ())
     }
 
     /// Saves the settings if nobody changed them since `version` (0: never saved).

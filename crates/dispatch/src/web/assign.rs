@@ -240,36 +240,15 @@ async fn do_assign(
     let mut note = String::new();
     if let (Some(to), Some(_)) = (&config.assign_status, &tech)
         && phase == Phase::Planned
+        && let Err(why) = crate::writes::transition_to(client, key, to).await
     {
-        match client.transitions(key).await {
-            Ok(ts) => match ts
-                .iter()
-                .find(|t| t.to.as_ref().and_then(|s| s.id.as_deref()) == Some(to.as_str()))
-            {
-                Some(t) => {
-                    if let Err(e) = client
-                        .do_transition(key, &t.id, serde_json::Map::new())
-                        .await
-                    {
-                        note = format!(
-                            " Jira did not move it to the Assigned status ({}).",
-                            e.status()
-                                .map_or("no answer".into(), |s| format!("HTTP {s}"))
-                        );
-                    }
-                }
-                None => {
-                    note = " Jira offers no transition to the Assigned status from here.".into()
-                }
-            },
-            Err(e) => {
-                note = format!(
-                    " Its transitions could not be read ({}).",
-                    e.status()
-                        .map_or("no answer".into(), |s| format!("HTTP {s}"))
-                )
-            }
-        }
+        let mut chars = why.chars();
+        let first: String = chars
+            .next()
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .collect();
+        note = format!(" {first}{}.", chars.as_str());
     }
     if let Some(t) = &tech
         && let Ok(day) = form.day.trim().parse::<Date>()
@@ -371,8 +350,7 @@ async fn reschedule(
         .map(|status| format!(" Jira did not move its schedule to {day} ({status})."))
 }
 
-/// Sets a ticket's scheduled start and end in Jira (the configured fields; nothing without a
-/// start field). The error is Jira's status in words.
+/// Sets a ticket's scheduled start and end in Jira (see [`crate::writes::write_schedule`]).
 pub(super) async fn write_schedule(
     client: &atlassian::client::AtlassianClient,
     config: &Config,
@@ -380,24 +358,7 @@ pub(super) async fn write_schedule(
     start: Timestamp,
     end: Timestamp,
 ) -> Result<(), String> {
-    let Some(start_field) = config.fields.scheduled_start.as_deref() else {
-        return Ok(());
-    };
-    let mut update = atlassian::client::IssueUpdate::default();
-    update.fields.insert(
-        start_field.to_string(),
-        serde_json::Value::String(atlassian::client::jira_datetime(start)),
-    );
-    if let Some(end_field) = config.fields.scheduled_end.as_deref() {
-        update.fields.insert(
-            end_field.to_string(),
-            serde_json::Value::String(atlassian::client::jira_datetime(end)),
-        );
-    }
-    client.edit_issue(key, &update).await.map_err(|e| {
-        e.status()
-            .map_or("no answer".into(), |s| format!("HTTP {s}"))
-    })
+    crate::writes::write_schedule(client, &config.fields, key, start, end).await
 }
 
 /// Assigns `key` to `account_id` as the caller, exactly like the board does (role checks,

@@ -51,6 +51,11 @@ pub struct DispatchState {
     pub cache: BoardCache,
     /// Rendered board lanes, reused while nothing changed.
     pub rendered: crate::cache::RenderCache,
+    /// Where automatic dispatch is scheduled (absent in tests that run it themselves).
+    pub jobs: Option<(
+        platform::identity::AuthContext,
+        platform::scheduler::Scheduler,
+    )>,
 }
 
 impl DispatchState {
@@ -61,8 +66,20 @@ impl DispatchState {
             log: AuditLog::new(store.clone()),
             cache: BoardCache::default(),
             rendered: crate::cache::RenderCache::default(),
+            jobs: None,
             store,
         }
+    }
+
+    /// The same, scheduling automatic dispatch runs on `scheduler` with `auth`'s service
+    /// credentials.
+    pub fn with_jobs(
+        mut self,
+        auth: platform::identity::AuthContext,
+        scheduler: platform::scheduler::Scheduler,
+    ) -> Self {
+        self.jobs = Some((auth, scheduler));
+        self
     }
 }
 

@@ -434,6 +434,8 @@ struct AutoPage {
     crews: Vec<CrewRow>,
     fp: String,
     max_km: String,
+    /// Whether and how automatic dispatch runs by itself, and what its last run did.
+    auto_note: String,
     message: Option<(bool, String)>,
     results: Vec<(String, bool, String)>,
 }
@@ -512,6 +514,7 @@ fn auto_view(
             .collect(),
         fp: dayplan::fingerprint(p),
         max_km: format!("{}", l.config.planning.max_km),
+        auto_note: String::new(),
         message,
         results,
     }
@@ -530,10 +533,9 @@ pub(crate) async fn auto_page(
     let l = load_or_refuse(&st, &ctx, &client, q.day).await?;
     let (p, queue) = auto_plan(&l, Timestamp::now());
     let chrome = chrome("Automatic dispatch", Section::Dispatch, user);
-    render(
-        StatusCode::OK,
-        &auto_view(&l, &p, &queue, chrome, None, Vec::new()),
-    )
+    let mut page = auto_view(&l, &p, &queue, chrome, None, Vec::new());
+    page.auto_note = auto_note(&st, &ctx, &l).await;
+    render(StatusCode::OK, &page)
 }
 
 /// `POST /dispatch/auto`: assigns and schedules the plan the dispatcher saw, ticket by
@@ -618,4 +620,36 @@ pub(crate) async fn auto_apply(
             results,
         ),
     )
+}
+
+/// Whether automatic dispatch runs by itself, and what its last run did.
+async fn auto_note(st: &DispatchState, ctx: &AccessContext, l: &Loaded) -> String {
+    let Some(every) = l.config.auto_every_minutes else {
+        return "It runs only when a dispatcher asks (an admin can make it run by itself under Settings → DispatchDesk → Planning).".into();
+    };
+    let last = crate::store::DispatchStore::new(&st.store, &ctx.site)
+        .auto_run()
+        .await
+        .ok()
+        .flatten();
+    let mut note = format!(
+        "It also runs by itself every {every} minutes for today, as the service credential."
+    );
+    if let Some(run) = last
+        && let Some(at) = run.at
+    {
+        let when = at
+            .to_zoned_datetime(l.zone.clone())
+            .strftime("%Y-%m-%d %H:%M");
+        match run.error {
+            Some(e) => note.push_str(&format!(" The last run ({when}) could not plan: {e}.")),
+            None => note.push_str(&format!(
+                " The last run ({when}) assigned {}, was refused {} and left {} in the queue.",
+                run.assigned,
+                run.refused.len(),
+                run.left
+            )),
+        }
+    }
+    note
 }

@@ -56,6 +56,8 @@ struct SettingsPage {
     tile_attribution: String,
     /// The planning settings as the form shows them.
     planning: crate::planning::PlanningInput,
+    /// Minutes between automatic dispatch runs (empty: off).
+    auto_every: String,
     errors: FieldErrors,
     done: Option<String>,
 }
@@ -148,6 +150,10 @@ fn page_of(
             .map(|t| t.attribution().to_owned())
             .unwrap_or_default(),
         planning: (&c.planning).into(),
+        auto_every: c
+            .auto_every_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         errors,
         done,
     }
@@ -303,10 +309,11 @@ pub(crate) fn planning_refused(
     version: i64,
     chrome: PageChrome,
     errors: FieldErrors,
-    input: crate::planning::PlanningInput,
+    (input, auto_every): (crate::planning::PlanningInput, String),
 ) -> Result<Response, HtmlError> {
     let mut page = page_of(c, version, chrome, errors, None);
     page.planning = input;
+    page.auto_every = auto_every;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 

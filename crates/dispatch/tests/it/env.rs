@@ -18,6 +18,9 @@ use tokio::net::TcpListener;
 pub struct Env {
     pub base: String,
     pub sim: SimHandle,
+    pub store: Store,
+    /// Where the app schedules automatic dispatch (ticked by the tests themselves).
+    pub scheduler: platform::scheduler::Scheduler,
     _dir: tempfile::TempDir,
 }
 
@@ -60,7 +63,11 @@ pub async fn start() -> Env {
         redirect_uri: callback,
     };
     let auth = AuthContext::new(store.clone(), &oauth, &web).unwrap();
-    let mut state = DispatchState::new(store.clone());
+    let scheduler = platform::scheduler::Scheduler::new(
+        store.clone(),
+        platform::scheduler::SchedulerConfig::default(),
+    );
+    let mut state = DispatchState::new(store.clone()).with_jobs(auth.clone(), scheduler.clone());
     // Every request refreshes from Jira: tests see changes without waiting.
     state.cache = dispatch::cache::BoardCache::new(Duration::ZERO);
     let apps = vec![
@@ -75,6 +82,8 @@ pub async fn start() -> Env {
     Env {
         base: public.to_string(),
         sim,
+        store,
+        scheduler,
         _dir: dir,
     }
 }

@@ -373,3 +373,129 @@ async fn post_planning(
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn automatic_dispatch_runs_by_itself_with_the_service_credential() {
+    let env = start().await;
+    let mut admin = set_up(&env).await;
+    let site = platform::store::SiteId::new(&env.sim.cloud_id).unwrap();
+    let key = dispatch::autorun::job_key(&site).unwrap();
+    let csrf = admin.csrf_token("/settings/dispatch").await.unwrap();
+    let version = hidden(
+        &text(admin.get("/settings/dispatch").await.unwrap()).await,
+        "version",
+    );
+    let planning = |every: &str| {
+        [
+            ("version", version.clone()),
+            ("km_per_hour", "40".to_string()),
+            ("detour", "1.3".to_string()),
+            ("max_km", "80".to_string()),
+            ("spread_minutes", "20".to_string()),
+            ("auto_every", every.to_string()),
+        ]
+    };
+    // A bad interval is refused with the field and the reason; nothing is scheduled.
+    let r = post_settings(&mut admin, csrf.clone(), &planning("5")).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        text(r)
+            .await
+            .contains("a whole number of minutes from 15 to 240")
+    );
+    assert!(!env.scheduler.jobs().contains(&key));
+    let r = post_settings(&mut admin, csrf.clone(), &planning("15")).await;
+    assert_eq!(r.status(), 303);
+    assert!(env.scheduler.jobs().contains(&key), "scheduled when set");
+
+    // The scheduled run uses the service credential, which is not set yet: it fails, and
+    // says why.
+    env.scheduler.run_now(&key).await.unwrap();
+    let reports = env.scheduler.tick().await.wait().await;
+    assert_eq!(reports.len(), 1);
+    assert!(
+        format!("{reports:?}").contains("service credential"),
+        "{reports:?}"
+    );
+    let admin_user = env.user("admin", 0);
+    let csrf_c = admin.csrf_token("/settings/credentials").await.unwrap();
+    let r = admin
+        .post_form(
+            "/settings/credentials",
+            &[
+                ("csrf_token", csrf_c.as_str()),
+                ("kind", "api_token"),
+                ("email", admin_user.email.as_str()),
+                ("token", admin_user.api_token.as_str()),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", text(r).await);
+    env.scheduler.run_now(&key).await.unwrap();
+    let reports = env.scheduler.tick().await.wait().await;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        reports[0].outcome,
+        platform::scheduler::RunOutcome::Ok,
+        "{reports:?}"
+    );
+    let last = dispatch::store::DispatchStore::new(&env.store, &site)
+        .auto_run()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(last.error.is_none(), "{last:?}");
+
+    // A run on a working morning assigns and schedules the plan in Jira, as jsmkit.
+    let day: jiff::civil::Date = planning_day().parse().unwrap();
+    let morning = day
+        .at(7, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp();
+    let client = atlassian::client::AtlassianClient::basic(
+        url::Url::parse(&env.sim.base_url).unwrap(),
+        admin_user.email.clone(),
+        secrecy::SecretString::from(admin_user.api_token.clone()),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let run = dispatch::autorun::run_once(&env.store, &site, &client, morning).await;
+    assert!(run.error.is_none(), "{run:?}");
+    assert!(run.assigned > 0, "{run:?}");
+    assert!(run.refused.is_empty(), "{run:?}");
+    // The dispatcher's page says it runs by itself and what the last run did.
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let page = text(d.get("/dispatch/auto").await.unwrap()).await;
+    assert!(page.contains("runs by itself every 15 minutes"), "{page}");
+    assert!(
+        page.contains(&format!("assigned {}", run.assigned)),
+        "{page}"
+    );
+    // Turning it off unschedules it.
+    let version = hidden(
+        &text(admin.get("/settings/dispatch").await.unwrap()).await,
+        "version",
+    );
+    let mut off = planning("");
+    off[0].1 = version;
+    let r = post_settings(&mut admin, csrf, &off).await;
+    assert_eq!(r.status(), 303);
+    assert!(!env.scheduler.jobs().contains(&key));
+}
+
+async fn post_settings(
+    b: &mut atlassian_sim::testkit::Browser,
+    csrf: String,
+    fields: &[(&'static str, String)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf)];
+    form.extend(fields.iter().cloned());
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form("/settings/dispatch/planning", &pairs, &[])
+        .await
+        .unwrap()
+}

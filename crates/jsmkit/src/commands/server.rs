@@ -145,7 +145,9 @@ fn apps(
                     protect_with_access(r, auth)
                 })),
         );
-        let dispatch = dispatch::web::router(dispatch::web::DispatchState::new(store.clone()));
+        let dispatch = dispatch::web::router(
+            dispatch::web::DispatchState::new(store.clone()).with_jobs(auth.clone(), jobs.clone()),
+        );
         apps.push(AppRoutes::new(Section::Dispatch).pages(protect_with_access(dispatch, auth)));
         let state =
             assets_sql::app::AssetsSqlState::new(store.clone(), auth.clone(), Some(jobs.clone()));
@@ -236,6 +238,12 @@ async fn run(
             .await
             .context("scheduling the Assets to SQL exports")?;
         tracing::info!(exports = n, "Assets to SQL schedules registered");
+    }
+    if let Some(auth) = &auth {
+        let n = dispatch::autorun::schedule_all(&store, auth, &jobs)
+            .await
+            .context("scheduling automatic dispatch")?;
+        tracing::info!(sites = n, "automatic dispatch schedules registered");
     }
     let metrics_listener = match config.server.metrics_listen {
         Some(addr) => Some(
