@@ -8,12 +8,14 @@
 //! permissions apply to everything the board reads and writes.
 
 mod assign;
+mod auto;
 mod board;
 mod diagnostics;
 mod map;
 mod plan;
 mod planning;
 mod profile;
+mod quick;
 mod schedule;
 mod settings;
 mod technicians;
@@ -100,7 +102,7 @@ pub fn router(state: DispatchState) -> Router {
         )
         .route(
             "/dispatch/auto",
-            get(plan::auto_page).post(plan::auto_apply),
+            get(auto::auto_page).post(auto::auto_apply),
         )
         .route("/dispatch/insights", get(schedule::insights))
         .route("/dispatch/me", get(technicians::me))
@@ -115,10 +117,7 @@ pub fn router(state: DispatchState) -> Router {
         .route(DISPATCH_SETTINGS_PATH, get(settings::page))
         .route("/settings/dispatch/projects", post(settings::save_projects))
         .route("/settings/dispatch/detect", post(settings::detect))
-        .route(
-            "/settings/dispatch/quick-setup",
-            post(settings::quick_setup),
-        )
+        .route("/settings/dispatch/quick-setup", post(quick::quick_setup))
         .route("/settings/dispatch/mapping", post(settings::save_mapping))
         .route("/settings/dispatch/map", post(map::save_tiles))
         .route("/settings/dispatch/planning", post(planning::save))
