@@ -207,10 +207,45 @@ pub fn best_order(start: Option<LatLon>, end: Option<LatLon>, points: &[LatLon])
     if n <= EXACT_UP_TO {
         return held_karp(start, end, points);
     }
-    let mut order = nearest_neighbour(start, points);
-    improve(start, end, points, &mut order);
-    order
+    let mut best = nearest_neighbour(start, points);
+    improve(start, end, points, &mut best);
+    let mut best_km = path_km(start, end, points, &best);
+    // Iterated local search: kick the best order (a double bridge, which 2-opt cannot undo
+    // in one move), improve again, keep what is shorter. Deterministic: same stops, same
+    // route.
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
+    let mut next = move |bound: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % bound.max(1)
+    };
+    for _ in 0..KICKS {
+        let mut cuts = [1 + next(n - 1), 1 + next(n - 1), 1 + next(n - 1)];
+        cuts.sort_unstable();
+        let [a, b, c] = cuts;
+        if !(a < b && b < c) {
+            continue;
+        }
+        let mut cand: Vec<usize> = best[..a]
+            .iter()
+            .chain(&best[b..c])
+            .chain(&best[a..b])
+            .chain(&best[c..])
+            .copied()
+            .collect();
+        improve(start, end, points, &mut cand);
+        let km = path_km(start, end, points, &cand);
+        if km < best_km - 1e-9 {
+            best = cand;
+            best_km = km;
+        }
+    }
+    best
 }
+
+/// Perturbations tried after the first local search (beyond [`EXACT_UP_TO`] stops).
+const KICKS: usize = 60;
 
 /// Exact shortest open path by dynamic programming over subsets (O(n² 2ⁿ)).
 fn held_karp(start: Option<LatLon>, end: Option<LatLon>, points: &[LatLon]) -> Vec<usize> {
@@ -285,50 +320,93 @@ fn nearest_neighbour(start: Option<LatLon>, points: &[LatLon]) -> Vec<usize> {
     order
 }
 
-/// 2-opt (reverse a segment) and or-opt (move a run of up to three stops) until no move
-/// shortens the path; bounded so a pathological input cannot loop for long.
+/// 2-opt (reverse a segment) and or-opt (move a run of up to three stops, either way round)
+/// until no move shortens the path; bounded so a pathological input cannot loop for long.
+///
+/// The path is `[start, order…, end]` over a distance matrix where a missing start or end is
+/// a node at distance 0 from everything, so each move is priced by the few edges it changes.
 fn improve(start: Option<LatLon>, end: Option<LatLon>, points: &[LatLon], order: &mut Vec<usize>) {
-    let n = order.len();
-    let mut best = path_km(start, end, points, order);
-    for _round in 0..50 {
+    let n = points.len();
+    if n < 3 {
+        return;
+    }
+    let (s, e) = (n, n + 1);
+    let at = |i: usize| points.get(i).copied();
+    let node = |i: usize| match i {
+        i if i == s => start,
+        i if i == e => end,
+        i => at(i),
+    };
+    let mut d = vec![0.0f64; (n + 2) * (n + 2)];
+    for a in 0..n + 2 {
+        for b in 0..n + 2 {
+            if let (Some(p), Some(q)) = (node(a), node(b)) {
+                d[a * (n + 2) + b] = p.km_to(q);
+            }
+        }
+    }
+    let dist = |a: usize, b: usize| d[a * (n + 2) + b];
+    let mut seq: Vec<usize> = std::iter::once(s)
+        .chain(order.iter().copied())
+        .chain(std::iter::once(e))
+        .collect();
+    const EPS: f64 = 1e-9;
+    for _round in 0..100 {
         let mut better = false;
-        for i in 0..n - 1 {
-            for j in i + 1..n {
-                order[i..=j].reverse();
-                let c = path_km(start, end, points, order);
-                if c < best - 1e-9 {
-                    best = c;
+        // 2-opt: reverse seq[i..=j].
+        for i in 1..n {
+            for j in i + 1..=n {
+                let delta = dist(seq[i - 1], seq[j]) + dist(seq[i], seq[j + 1])
+                    - dist(seq[i - 1], seq[i])
+                    - dist(seq[j], seq[j + 1]);
+                if delta < -EPS {
+                    seq[i..=j].reverse();
                     better = true;
-                } else {
-                    order[i..=j].reverse();
                 }
             }
         }
+        // Or-opt: move seq[i..i+len] between seq[k] and seq[k+1], maybe reversed.
         for len in 1..=3.min(n - 1) {
-            for i in 0..=n - len {
-                let run: Vec<usize> = order[i..i + len].to_vec();
-                let mut rest = order.clone();
-                rest.drain(i..i + len);
-                for at in 0..=rest.len() {
-                    if at == i {
-                        continue;
+            let mut i = 1;
+            while i + len <= n + 1 {
+                let (first, last) = (seq[i], seq[i + len - 1]);
+                let (a, b) = (seq[i - 1], seq[i + len]);
+                let gain = dist(a, first) + dist(last, b) - dist(a, b);
+                let mut best: Option<(f64, usize, bool)> = None;
+                for k in 0..=n {
+                    if k + 1 >= i && k < i + len {
+                        continue; // inside or next to the run
                     }
-                    let mut cand = rest.clone();
-                    cand.splice(at..at, run.iter().copied());
-                    let c = path_km(start, end, points, &cand);
-                    if c < best - 1e-9 {
-                        best = c;
-                        *order = cand;
-                        better = true;
-                        break;
+                    let (c, f) = (seq[k], seq[k + 1]);
+                    for reversed in [false, true] {
+                        let (x, y) = if reversed {
+                            (last, first)
+                        } else {
+                            (first, last)
+                        };
+                        let cost = dist(c, x) + dist(y, f) - dist(c, f);
+                        if cost - gain < best.map_or(-EPS, |b| b.0) {
+                            best = Some((cost - gain, k, reversed));
+                        }
                     }
                 }
+                if let Some((_, k, reversed)) = best {
+                    let mut run: Vec<usize> = seq.drain(i..i + len).collect();
+                    if reversed {
+                        run.reverse();
+                    }
+                    let to = if k >= i { k + 1 - len } else { k + 1 };
+                    seq.splice(to..to, run);
+                    better = true;
+                }
+                i += 1;
             }
         }
         if !better {
             break;
         }
     }
+    *order = seq[1..=n].to_vec();
 }
 
 /// The best visiting order of a day's stops: the first `keep` stay first (a job under way),
