@@ -336,6 +336,7 @@ pub fn plan(jobs: &[Job], crews: &[Crew], rules: &Rules) -> Plan {
         p.reasons = vec![
             match job_skills {
                 0 => "no skills required".to_string(),
+                1 => "has the skill needed".to_string(),
                 n => format!("has all {n} skills needed"),
             },
             match tl.visits.get(i.wrapping_sub(1)).filter(|_| i > 0) {

@@ -71,7 +71,7 @@ fn the_nearest_technician_with_the_skills_gets_the_job() {
     assert!(plan.left.is_empty());
     let fs1 = &plan.proposals[0];
     assert!(
-        fs1.reasons.iter().any(|r| r == "has all 1 skills needed"),
+        fs1.reasons.iter().any(|r| r == "has the skill needed"),
         "{:?}",
         fs1.reasons
     );

@@ -261,13 +261,31 @@ async fn route_page_of(
         page.name = tech.display_name.clone();
         page.why_not = r.why_not.clone();
         if let (Some(c), Some(b)) = (&r.current, &r.best) {
-            page.saves = format!(
-                "{:.1} km and {} min of driving less than as scheduled",
-                c.km - b.km,
-                c.travel_minutes - b.travel_minutes
-            );
+            if c.km - b.km >= 0.05 {
+                page.saves = format!(
+                    "{:.1} km and {} min of driving less than as scheduled",
+                    c.km - b.km,
+                    c.travel_minutes - b.travel_minutes
+                );
+            }
+            // Only jobs not under way whose times would change are written.
+            let changes = b
+                .visits
+                .iter()
+                .skip(r.keep)
+                .filter(|v| {
+                    r.day_tickets
+                        .iter()
+                        .find(|t| t.key == v.key)
+                        .and_then(|t| t.scheduled)
+                        != Some((v.start, v.end))
+                })
+                .count();
+            if changes == 0 {
+                page.why_not = "The day is already scheduled this way: nothing to change.".into();
+            }
             page.fp = dayplan::route_fingerprint(&b.visits);
-            page.can_apply = dispatcher;
+            page.can_apply = dispatcher && changes > 0;
         }
         page.current = r.current.as_ref().map(|t| view(t, &refs, &l.zone));
         page.best = r.best.as_ref().map(|t| view(t, &refs, &l.zone));
