@@ -142,12 +142,13 @@ pub fn crew(
 }
 
 /// The jobs waiting for a technician on `day`, most urgent first (the board's queue order
-/// in `queue`): Planned or unassigned, scheduled on `day` or earlier, or not scheduled. A
-/// scheduled start on `day` is kept as an appointment.
+/// in `queue`): unassigned and not Done, scheduled on `day` or earlier, or not scheduled (a
+/// Planned ticket someone already holds is theirs to hand back, not to take). A scheduled
+/// start on `day` is kept as an appointment.
 pub fn waiting(queue: &[&Ticket], mapping: &PhaseMapping, day: Date, zone: &TimeZone) -> Vec<Job> {
     queue
         .iter()
-        .filter(|t| mapping.phase(&t.status_id) != Phase::Done)
+        .filter(|t| t.assignee.is_none() && mapping.phase(&t.status_id) != Phase::Done)
         .filter(|t| t.scheduled.is_none_or(|(s, _)| local_date(s, zone) <= day))
         .map(|t| Job {
             key: t.key.clone(),
@@ -298,6 +299,7 @@ mod tests {
             ticket("FS-2", "planned", None, Some("2026-12-02T11:00:00Z")),
             ticket("FS-3", "planned", None, Some("2026-11-28T11:00:00Z")),
             ticket("FS-4", "assigned", None, None),
+            ticket("FS-5", "planned", Some("t1"), None),
         ];
         let refs: Vec<&Ticket> = tickets.iter().collect();
         let jobs = waiting(&refs, &mapping(), date(2026, 11, 30), &TimeZone::UTC);
