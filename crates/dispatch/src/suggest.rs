@@ -31,6 +31,24 @@ pub struct Candidate<'a> {
     pub booked: Vec<(Timestamp, Timestamp)>,
     /// Where they are: the current job's location, else their home base.
     pub position: Option<LatLon>,
+    /// Whether the ticket fits their route today (as automatic dispatch would place it).
+    pub fit: Option<Fit>,
+}
+
+/// How a ticket fits a technician's route today.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fit {
+    /// At this time, adding this much driving.
+    At {
+        /// Start of the visit.
+        start: Timestamp,
+        /// End.
+        end: Timestamp,
+        /// Road km added to the day.
+        extra_km: f64,
+    },
+    /// Not today, and why.
+    No(String),
 }
 
 /// Why a technician was left out.
@@ -167,6 +185,26 @@ pub fn suggest(needs: &Needs, candidates: &[Candidate<'_>], now: Timestamp) -> S
         if t.availability == Availability::OnBreak {
             score *= 0.9;
         }
+        match &c.fit {
+            Some(Fit::At {
+                start,
+                end,
+                extra_km,
+            }) => {
+                let hm =
+                    |ts: &Timestamp| ts.to_zoned_datetime(t.tz()).strftime("%H:%M").to_string();
+                reasons.push(format!(
+                    "fits today's route at {}–{} (adds {extra_km:.1} km)",
+                    hm(start),
+                    hm(end)
+                ));
+            }
+            Some(Fit::No(why)) => {
+                reasons.push(format!("does not fit today's route: {why}"));
+                score *= 0.7;
+            }
+            None => {}
+        }
         out.ranked.push(Suggestion {
             account_id: t.account_id.clone(),
             display_name: t.display_name.clone(),
@@ -228,18 +266,21 @@ mod tests {
                 load: 1,
                 booked: vec![],
                 position: far,
+                fit: None,
             },
             Candidate {
                 tech: &b,
                 load: 0,
                 booked: vec![],
                 position: near,
+                fit: None,
             },
             Candidate {
                 tech: &c,
                 load: 1,
                 booked: vec![],
                 position: near,
+                fit: None,
             },
         ];
         let s = suggest(&needs(), &cands, now());
@@ -270,18 +311,21 @@ mod tests {
                 load: 0,
                 booked: vec![],
                 position: None,
+                fit: None,
             },
             Candidate {
                 tech: &off,
                 load: 0,
                 booked: vec![],
                 position: None,
+                fit: None,
             },
             Candidate {
                 tech: &full,
                 load: 0,
                 booked,
                 position: None,
+                fit: None,
             },
         ];
         let s = suggest(&needs(), &cands, now());
@@ -310,17 +354,61 @@ mod tests {
                 load: 6,
                 booked: late_booked,
                 position: None,
+                fit: None,
             },
             Candidate {
                 tech: &idle,
                 load: 0,
                 booked: vec![],
                 position: None,
+                fit: None,
             },
         ];
         let s = suggest(&needs(), &cands, now());
         assert_eq!(s.ranked[0].account_id, "idle");
         assert!(s.ranked[1].reasons[1].contains("less than the 1 h 30 min needed"));
         assert!(s.ranked[0].score > s.ranked[1].score);
+    }
+
+    #[test]
+    fn a_ticket_that_does_not_fit_the_route_ranks_lower_and_says_why() {
+        let a = tech("a", &["electrical", "gas"]);
+        let b = tech("b", &["electrical", "gas"]);
+        let here = LatLon::new(53.48, -2.24).ok();
+        let cands = vec![
+            Candidate {
+                tech: &a,
+                load: 0,
+                booked: vec![],
+                position: here,
+                fit: Some(Fit::No("no room left in the working day".into())),
+            },
+            Candidate {
+                tech: &b,
+                load: 0,
+                booked: vec![],
+                position: here,
+                fit: Some(Fit::At {
+                    start: "2026-11-30T10:00:00Z".parse().unwrap(),
+                    end: "2026-11-30T11:30:00Z".parse().unwrap(),
+                    extra_km: 2.04,
+                }),
+            },
+        ];
+        let s = suggest(&needs(), &cands, now());
+        assert_eq!(s.ranked[0].account_id, "b");
+        assert!(s.ranked[0].score > s.ranked[1].score);
+        assert!(
+            s.ranked[0]
+                .reasons
+                .contains(&"fits today's route at 10:00–11:30 (adds 2.0 km)".to_string()),
+            "{:?}",
+            s.ranked[0].reasons
+        );
+        assert!(
+            s.ranked[1].reasons.contains(
+                &"does not fit today's route: no room left in the working day".to_string()
+            )
+        );
     }
 }

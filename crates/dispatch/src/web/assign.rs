@@ -482,13 +482,8 @@ pub(crate) async fn page(
         .await
         .map_err(ApiError::internal)?;
     let phase = config.mapping.phase(&ticket.status_id);
-    let suggestions = super::board::rank_for(
-        &ticket,
-        &tickets.tickets,
-        &techs,
-        &config.mapping,
-        Timestamp::now(),
-    );
+    let suggestions =
+        super::board::rank_for(&ticket, &tickets.tickets, &techs, &config, Timestamp::now());
     let chrome = super::chrome(
         &format!("Assign {key}"),
         platform::web::Section::Dispatch,

@@ -423,13 +423,7 @@ pub(crate) async fn suggest(
         .technicians()
         .await
         .map_err(ApiError::internal)?;
-    let suggestions = rank_for(
-        ticket,
-        &tickets.tickets,
-        &techs,
-        &config.mapping,
-        Timestamp::now(),
-    );
+    let suggestions = rank_for(ticket, &tickets.tickets, &techs, &config, Timestamp::now());
     let names = techs
         .iter()
         .map(|t| (t.account_id.clone(), t.display_name.clone()))
@@ -445,14 +439,59 @@ pub(crate) async fn suggest(
 }
 
 /// Technicians ranked for `ticket`, from the board's tickets (their load, bookings today
-/// and where they are) and the technicians' profiles.
+/// and where they are), the technicians' profiles, and whether the ticket fits each one's
+/// route today the way automatic dispatch would place it.
 pub(crate) fn rank_for(
     ticket: &crate::board::Ticket,
     tickets: &[crate::board::Ticket],
     techs: &[Technician],
-    mapping: &crate::phase::PhaseMapping,
+    config: &Config,
     now: Timestamp,
 ) -> Suggestions {
+    let mapping = &config.mapping;
+    let zone = TimeZone::get(&config.board_zone).unwrap_or(TimeZone::UTC);
+    let day = now.to_zoned_datetime(zone.clone()).date();
+    let others: Vec<crate::board::Ticket> = tickets
+        .iter()
+        .filter(|x| x.key != ticket.key)
+        .cloned()
+        .collect();
+    let rules = config.planning.rules();
+    let fit_for = |t: &Technician| -> Option<crate::suggest::Fit> {
+        use crate::suggest::Fit;
+        let location = ticket.location?;
+        if !ticket.skills.is_subset(&t.skills) {
+            return None; // the skills reason says it already
+        }
+        let crew = crate::dayplan::crew(t, &others, mapping, day, &zone, now);
+        crew.window?;
+        let job = crate::auto::Job {
+            key: ticket.key.clone(),
+            skills: ticket.skills.clone(),
+            location: Some(location),
+            minutes: crate::dayplan::minutes_of(ticket),
+            appointment: ticket
+                .scheduled
+                .map(|s| s.0)
+                .filter(|s| s.to_zoned_datetime(zone.clone()).date() == day),
+        };
+        let plan = crate::auto::plan(&[job], &[crew], &rules);
+        Some(match plan.proposals.first() {
+            Some(p) => Fit::At {
+                start: p.start,
+                end: p.end,
+                extra_km: p.extra_km,
+            },
+            None if plan
+                .left
+                .first()
+                .is_some_and(|l| l.reason.contains("km away")) =>
+            {
+                Fit::No(format!("farther than {} km", rules.max_km))
+            }
+            None => Fit::No("no room left in the working day".into()),
+        })
+    };
     let candidates: Vec<Candidate<'_>> = techs
         .iter()
         .map(|t| {
@@ -477,6 +516,7 @@ pub(crate) fn rank_for(
                 load: u32::try_from(open.len()).unwrap_or(u32::MAX),
                 booked,
                 position,
+                fit: fit_for(t),
             }
         })
         .collect();
