@@ -485,3 +485,94 @@ async fn post_settings(
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn attack_payloads_stay_inert_and_bad_input_is_refused_cleanly() {
+    let path = atlassian_sim::testkit::shared_dir().join("data/payloads/fuzzdb-xss-other.txt");
+    let corpus = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the attack corpus {} is required: {e}", path.display()));
+    let payloads: Vec<&str> = corpus
+        .lines()
+        .filter(|l| l.contains('<') && l.len() < 200 && !l.chars().any(char::is_control))
+        .take(40)
+        .collect();
+    assert!(payloads.len() >= 20, "corpus looks truncated");
+    let env = start().await;
+    let _admin = set_up(&env).await;
+    // Payloads as the summaries of every unassigned queue ticket.
+    let queued: Vec<String> = env
+        .issues_in("FS", crate::flow::TO_DISPATCH)
+        .into_iter()
+        .chain(env.issues_in("FAC", crate::flow::TO_DISPATCH))
+        .filter(|(_, a)| a.is_none())
+        .map(|(k, _)| k)
+        .collect();
+    {
+        let mut m = env.sim.state.write();
+        for (n, key) in queued.iter().enumerate() {
+            let i = m.issue_index(key).unwrap();
+            m.issues[i].summary = payloads[n % payloads.len()].to_string();
+        }
+    }
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let day = planning_day();
+    let inert = |body: &str| {
+        for p in &payloads {
+            assert!(!body.contains(p), "unescaped payload {p:?}");
+        }
+        let lower = body.to_lowercase();
+        assert!(!lower.contains("<img") && !lower.contains("<iframe") && !lower.contains("<svg"));
+    };
+    let page = text(d.get(&format!("/dispatch/auto?day={day}")).await.unwrap()).await;
+    assert!(page.contains("Proposed ("), "{page}");
+    inert(&page);
+    let tech = env.user("technician", 0).account_id;
+    inert(
+        &text(
+            d.get(&format!("/dispatch/route?tech={tech}&day={day}"))
+                .await
+                .unwrap(),
+        )
+        .await,
+    );
+    // Payloads and junk in parameters and forms: refused with a 4xx, never a 5xx, never echoed raw.
+    let csrf = d.csrf_token("/dispatch").await.unwrap();
+    for p in payloads
+        .iter()
+        .take(10)
+        .chain(["2026-02-30", "9999-99-99", "", "\u{0}"].iter())
+    {
+        let q = urlencode(p);
+        for path in [
+            format!("/dispatch/auto?day={q}"),
+            format!("/dispatch/route?tech={q}&day={day}"),
+            format!("/dispatch/route?tech={tech}&day={q}"),
+        ] {
+            let r = d.get(&path).await.unwrap();
+            assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+            inert(&text(r).await);
+        }
+        for (route, form) in [
+            ("/dispatch/auto", vec![("day", *p), ("fp", *p)]),
+            (
+                "/dispatch/route",
+                vec![("tech", *p), ("day", *p), ("fp", *p)],
+            ),
+        ] {
+            let mut fields = vec![("csrf_token", csrf.as_str())];
+            fields.extend(form);
+            let r = d.post_form(route, &fields, &[]).await.unwrap();
+            let status = r.status().as_u16();
+            assert!((400..500).contains(&status), "{route} {p:?}: {status}");
+            inert(&text(r).await);
+        }
+    }
+    // Nothing was assigned by any of it.
+    for key in &queued {
+        assert_eq!(env.issue(key).1, None, "{key}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
