@@ -122,6 +122,18 @@ test("a dispatcher's map draws every located ticket, the legend and popups", asy
   const ticket = data.tickets.find((t) => t.key === target.key);
   assert.match(await popup.innerText(), new RegExp(ticket.label));
 
+  // A technician's pin opens their popup, which links to their route of the day.
+  const tech = placed[0];
+  await page.keyboard.press("Escape");
+  const pin = map.locator(".tech-marker").filter({ hasText: tech.initials }).first();
+  await pin.click({ force: true });
+  const route = page.locator(".leaflet-popup-content a.popup-route");
+  await route.waitFor();
+  assert.match(
+    await route.getAttribute("href"),
+    new RegExp(`^/dispatch/route\\?tech=[^&]+&day=${data.day}$`),
+  );
+
   // The listing below the map has every ticket, and links back to the board keep the day.
   assert.equal(await page.locator("table.map-tickets tbody tr").count(), data.tickets.length + data.unlocated.length);
   assert.equal(await page.locator("#back-to-board").getAttribute("href"), `/dispatch?day=${data.day}`);

@@ -64,9 +64,11 @@ function ticketPopup(t, day) {
   return box;
 }
 
-function techPopup(t) {
+function techPopup(t, day) {
   const box = el("div", "map-popup");
-  box.append(el("p", "popup-head", t.name), el("p", "", t.source_text));
+  const route = el("a", "popup-route", "Route and shortest order");
+  route.href = `/dispatch/route?tech=${encodeURIComponent(t.account_id)}&day=${encodeURIComponent(day)}`;
+  box.append(el("p", "popup-head", t.name), el("p", "", t.source_text), route);
   if (t.jobs.length > 0) {
     box.append(el("p", "popup-label", "Jobs in route order"));
     const list = el("ol", "jobs");
@@ -171,7 +173,7 @@ function start() {
         keyboard: true,
         zIndexOffset: 1000,
       });
-      m.bindPopup(() => techPopup(t));
+      m.bindPopup(() => techPopup(t, data.day));
       techs.addLayer(m);
       m.getElement()?.setAttribute("data-account", t.account_id);
       remember(m, `tech:${t.account_id}`);
