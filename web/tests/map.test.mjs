@@ -122,6 +122,16 @@ test("a dispatcher's map draws every located ticket, the legend and popups", asy
   const ticket = data.tickets.find((t) => t.key === target.key);
   assert.match(await popup.innerText(), new RegExp(ticket.label));
 
+  // From the keyboard: a ticket marker takes focus and Enter opens its popup.
+  await page.keyboard.press("Escape");
+  const other = data.tickets.find((t) => t.key !== target.key);
+  const focused = map.locator(`path[data-key="${other.key}"]`);
+  assert.equal(await focused.getAttribute("role"), "button");
+  assert.match(await focused.getAttribute("aria-label"), new RegExp(`^${other.key}: `));
+  await focused.focus();
+  await page.keyboard.press("Enter");
+  await page.locator(".leaflet-popup-content a.popup-key").filter({ hasText: other.key }).waitFor();
+
   // A technician's pin opens their popup, which links to their route of the day.
   const tech = placed[0];
   await page.keyboard.press("Escape");

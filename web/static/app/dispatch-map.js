@@ -143,7 +143,20 @@ function start() {
       });
       m.bindPopup(() => ticketPopup(t, data.day));
       tickets.addLayer(m);
-      m.getElement()?.setAttribute("data-key", t.key);
+      const node = m.getElement();
+      if (node) {
+        node.setAttribute("data-key", t.key);
+        // Reachable and openable from the keyboard, named for screen readers.
+        node.setAttribute("tabindex", "0");
+        node.setAttribute("role", "button");
+        node.setAttribute("aria-label", `${t.key}: ${t.summary} (${t.label})`);
+        node.addEventListener("keydown", (e) => {
+          if (e.key === "Enter" || e.key === " ") {
+            e.preventDefault();
+            m.openPopup();
+          }
+        });
+      }
       remember(m, `ticket:${t.key}`);
     }
     data.technicians.forEach((t, i) => {
