@@ -10,7 +10,15 @@
 //! - [`suggest`]: technicians ranked for a ticket, with reasons;
 //! - [`geo`]: positions and straight-line distance;
 //! - [`map`]: the map of a day (tickets, technicians' positions and routes) and its tile
-//!   server setting.
+//!   server setting;
+//! - [`route`]: travel estimates, timelines with appointments, and the shortest visiting
+//!   order of a day (exact up to ten stops, local search beyond);
+//! - [`auto`]: automatic dispatch, waiting jobs placed on technicians' routes with reasons;
+//! - [`dayplan`]: the board's data turned into days, crews and waiting jobs for both;
+//! - [`planning`]: the site's planning settings (speed, detour, reach, spread).
+//!
+//! Around them: [`autorun`] (automatic dispatch on a schedule with the service credential),
+//! [`writes`] (the Jira writes they share with the board) and [`web`] (the pages).
 
 pub mod auto;
 pub mod autorun;
