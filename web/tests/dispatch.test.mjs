@@ -3,7 +3,7 @@
 // dispatcher's change appearing live, and a technician limited to their own data.
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launchBrowser, screenshotOnFailure } from "./harness.mjs";
+import { startDemo, launchBrowser, screenshotOnFailure, demoSite, signIn, jiraIssue } from "./harness.mjs";
 
 let server;
 let browser;
@@ -26,45 +26,15 @@ afterEach(async (t) => {
 });
 
 /** The demo's users and simulator URL, from its banner. */
-async function site() {
-  for (let i = 0; i < 100; i++) {
-    const simLine = server.stdout.find((l) => l.startsWith("Simulated Atlassian site"));
-    const users = server.stdout
-      .map((l) => l.trim().split(/\s{2,}/))
-      .filter((cols) => cols.length === 4 && cols[1].includes("@"))
-      .map(([role, email, accountId, token]) => ({ role, email, accountId, token }));
-    if (simLine && users.some((u) => u.role === "viewer")) {
-      return { sim: simLine.match(/http:\/\/[0-9.:]+/)[0], users };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no simulator banner in:\n${server.stdout.join("\n")}`);
+function site() {
+  return demoSite(server);
 }
 
 async function signInAs(email, path) {
-  const context = await browser.newContext();
+  const { context, page } = await signIn(browser, server, email, path);
   contexts.push(context);
-  const page = await context.newPage();
   lastPage = page;
-  await page.goto(server.url.replace(/\/$/, "") + path);
-  await page.waitForURL((u) => u.pathname === "/login");
-  await page.getByRole("link", { name: "Sign in with Atlassian" }).click();
-  await page.waitForURL((u) => u.pathname === "/authorize");
-  await page.locator(`button[data-email="${email}"]`).click();
-  await page.waitForURL((u) => u.pathname !== "/authorize" && !u.pathname.startsWith("/oauth"));
   return page;
-}
-
-/** An issue as Jira (the simulator) has it, read with the admin's API token. */
-async function jiraIssue(s, key) {
-  const admin = s.users.find((u) => u.role === "admin");
-  const auth = Buffer.from(`${admin.email}:${admin.token}`).toString("base64");
-  const res = await fetch(`${s.sim}/rest/api/3/issue/${key}?fields=assignee,status`, {
-    headers: { Authorization: `Basic ${auth}`, Accept: "application/json" },
-  });
-  assert.equal(res.status, 200);
-  const issue = await res.json();
-  return { assignee: issue.fields.assignee?.accountId ?? null, status: issue.fields.status.id };
 }
 
 /** Drags `card` onto the list `target` with the mouse, in small steps. */

@@ -90,3 +90,47 @@ export async function screenshotOnFailure(t, page) {
   const name = t.name.replace(/[^a-z0-9]+/gi, "-");
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }).catch(() => {});
 }
+
+/** The demo's users ({ role, email, accountId, token }) and the simulator's URL, read from
+ * the banner `server` (from startDemo) printed. */
+export async function demoSite(server) {
+  for (let i = 0; i < 100; i++) {
+    const simLine = server.stdout.find((l) => l.startsWith("Simulated Atlassian site"));
+    const users = server.stdout
+      .map((l) => l.trim().split(/\s{2,}/))
+      .filter((cols) => cols.length === 4 && cols[1].includes("@"))
+      .map(([role, email, accountId, token]) => ({ role, email, accountId, token }));
+    if (simLine && users.some((u) => u.role === "viewer")) {
+      return { sim: simLine.match(/http:\/\/[0-9.:]+/)[0], users };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no simulator banner in:\n${server.stdout.join("\n")}`);
+}
+
+/** Signs in as `email` through the simulator's consent page, starting at `path`, in a new
+ * browser context; resolves with { context, page } once back on jsmkit. */
+export async function signIn(browser, server, email, path) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url.replace(/\/$/, "") + path);
+  await page.waitForURL((u) => u.pathname === "/login");
+  await page.getByRole("link", { name: "Sign in with Atlassian" }).click();
+  await page.waitForURL((u) => u.pathname === "/authorize");
+  await page.locator(`button[data-email="${email}"]`).click();
+  await page.waitForURL((u) => u.pathname !== "/authorize" && !u.pathname.startsWith("/oauth"));
+  return { context, page };
+}
+
+/** An issue's assignee and status as Jira (the simulator) has them, read with the admin's
+ * API token; `site` from demoSite. */
+export async function jiraIssue(site, key) {
+  const admin = site.users.find((u) => u.role === "admin");
+  const auth = Buffer.from(`${admin.email}:${admin.token}`).toString("base64");
+  const res = await fetch(`${site.sim}/rest/api/3/issue/${key}?fields=assignee,status`, {
+    headers: { Authorization: `Basic ${auth}`, Accept: "application/json" },
+  });
+  if (res.status !== 200) throw new Error(`reading ${key} from the simulator: HTTP ${res.status}`);
+  const issue = await res.json();
+  return { assignee: issue.fields.assignee?.accountId ?? null, status: issue.fields.status.id };
+}
