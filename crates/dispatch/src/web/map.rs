@@ -11,7 +11,6 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use platform::audit::{Action, Outcome};
 use platform::identity::UserClient;
 use platform::permissions::AccessContext;
 use platform::web::{ApiError, FieldErrors, HtmlError, PageChrome, Section, UserChrome};
@@ -19,13 +18,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::board::{load, query_string, sent_away};
-use super::settings::{conflict_or_internal, tiles_refused};
-use super::{DispatchState, bad_form, chrome, config, record, render, require_admin, see_other};
+use super::settings::{save_and_record, tiles_refused};
+use super::{DispatchState, bad_form, chrome, config, render, require_admin, see_other};
 use crate::board::Filter;
 use crate::map::tiles::{ATTRIBUTION_FIELD, URL_FIELD};
 use crate::map::{DayMap, MapTiles, day_map};
 use crate::phase::Phase;
-use crate::store::DispatchStore;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -265,19 +263,7 @@ pub(crate) async fn save_tiles(
     };
     let done = if tiles.is_some() { "map" } else { "map-none" };
     c.map_tiles = tiles;
-    DispatchStore::new(&st.store, &ctx.site)
-        .save_config(&c, version)
-        .await
-        .map_err(conflict_or_internal)?;
-    record(
-        &st,
-        &ctx,
-        Action::SETTINGS_CHANGE,
-        "dispatch:map".into(),
-        detail,
-        Outcome::Ok,
-    )
-    .await;
+    save_and_record(&st, &ctx, &c, version, "dispatch:map".into(), detail).await?;
     Ok(see_other(&format!(
         "/settings/dispatch?done={done}#map-heading"
     )))

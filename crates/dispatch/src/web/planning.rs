@@ -5,16 +5,14 @@ use axum::Extension;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::response::Response;
-use platform::audit::{Action, Outcome};
 use platform::permissions::AccessContext;
 use platform::web::{FieldErrors, HtmlError, Section, UserChrome};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::settings::{conflict_or_internal, planning_refused};
-use super::{DispatchState, bad_form, chrome, config, record, require_admin, see_other};
+use super::settings::{planning_refused, save_and_record};
+use super::{DispatchState, bad_form, chrome, config, require_admin, see_other};
 use crate::planning::PlanningInput;
-use crate::store::DispatchStore;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -79,19 +77,7 @@ pub(crate) async fn save(
     let before = (c.planning, c.auto_every_minutes);
     c.planning = planning;
     c.auto_every_minutes = every;
-    DispatchStore::new(&st.store, &ctx.site)
-        .save_config(&c, version)
-        .await
-        .map_err(conflict_or_internal)?;
-    record(
-        &st,
-        &ctx,
-        Action::SETTINGS_CHANGE,
-        "dispatch:planning".into(),
-        json!({"from": before.0, "to": planning, "auto_every_minutes": {"from": before.1, "to": every}}),
-        Outcome::Ok,
-    )
-    .await;
+    save_and_record(&st, &ctx, &c, version, "dispatch:planning".into(), json!({"from": before.0, "to": planning, "auto_every_minutes": {"from": before.1, "to": every}})).await?;
     if let Some((auth, scheduler)) = &st.jobs {
         crate::autorun::schedule(&st.store, auth, scheduler, &ctx.site, every).await;
     }

@@ -273,19 +273,15 @@ pub(crate) async fn save_projects(
     }
     c.projects = keys.clone();
     c.board_zone = zone;
-    DispatchStore::new(&st.store, &ctx.site)
-        .save_config(&c, version)
-        .await
-        .map_err(conflict_or_internal)?;
-    record(
+    save_and_record(
         &st,
         &ctx,
-        Action::SETTINGS_CHANGE,
+        &c,
+        version,
         "dispatch:projects".into(),
         json!({"projects": keys, "board_zone": c.board_zone}),
-        Outcome::Ok,
     )
-    .await;
+    .await?;
     st.cache.touch(&ctx.site).await;
     Ok(see_other("/settings/dispatch?done=projects"))
 }
@@ -315,6 +311,32 @@ pub(crate) fn planning_refused(
     page.planning = input;
     page.auto_every = auto_every;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// Saves the settings `c` if nobody changed them since `version`, and records the change in
+/// the audit log as `target` with `detail` (no secret values).
+pub(crate) async fn save_and_record(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    c: &Config,
+    version: i64,
+    target: String,
+    detail: serde_json::Value,
+) -> Result<(), HtmlError> {
+    DispatchStore::new(&st.store, &ctx.site)
+        .save_config(c, version)
+        .await
+        .map_err(conflict_or_internal)?;
+    record(
+        st,
+        ctx,
+        Action::SETTINGS_CHANGE,
+        target,
+        detail,
+        Outcome::Ok,
+    )
+    .await;
+    Ok(())
 }
 
 pub(crate) fn conflict_or_internal(e: platform::store::StoreError) -> HtmlError {
@@ -378,19 +400,15 @@ pub(crate) async fn detect(
         let fields = client.fields().await.map_err(ApiError::internal)?;
         c.fields = FieldMap::detect(&fields);
     }
-    DispatchStore::new(&st.store, &ctx.site)
-        .save_config(&c, version)
-        .await
-        .map_err(conflict_or_internal)?;
-    record(
+    save_and_record(
         &st,
         &ctx,
-        Action::SETTINGS_CHANGE,
+        &c,
+        version,
         "dispatch:statuses".into(),
         json!({"detected": n}),
-        Outcome::Ok,
     )
-    .await;
+    .await?;
     Ok(see_other("/settings/dispatch?done=detect"))
 }
 
