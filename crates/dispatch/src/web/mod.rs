@@ -16,6 +16,7 @@ mod plan;
 mod planning;
 mod profile;
 mod quick;
+mod routes_all;
 mod schedule;
 mod settings;
 mod technicians;
@@ -99,6 +100,10 @@ pub fn router(state: DispatchState) -> Router {
         .route(
             "/dispatch/route",
             get(plan::route_page).post(plan::route_apply),
+        )
+        .route(
+            "/dispatch/routes",
+            get(routes_all::page).post(routes_all::apply),
         )
         .route(
             "/dispatch/auto",

@@ -154,15 +154,36 @@ struct RoutePage {
 
 /// Both routes of a technician's day: as scheduled, and the shortest order from what is
 /// left of the working day. `None` for the second when the day is over or off.
-struct Routes {
-    day_tickets: Vec<Ticket>,
-    current: Option<Timeline>,
-    best: Option<Timeline>,
+pub(super) struct Routes {
+    pub(super) day_tickets: Vec<Ticket>,
+    pub(super) current: Option<Timeline>,
+    pub(super) best: Option<Timeline>,
     keep: usize,
     why_not: String,
 }
 
-fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
+impl Routes {
+    /// The visits of the shortest order whose times differ from the schedule, jobs under way
+    /// left out: what applying it writes.
+    pub(super) fn changed(&self) -> Vec<&crate::route::Visit> {
+        let Some(best) = &self.best else {
+            return Vec::new();
+        };
+        best.visits
+            .iter()
+            .skip(self.keep)
+            .filter(|v| {
+                self.day_tickets
+                    .iter()
+                    .find(|t| t.key == v.key)
+                    .and_then(|t| t.scheduled)
+                    != Some((v.start, v.end))
+            })
+            .collect()
+    }
+}
+
+pub(super) fn routes(l: &Loaded, tech: &Technician, now: Timestamp) -> Routes {
     let travel = l.config.planning.travel();
     let mapping = &l.config.mapping;
     let mine = dayplan::day_tickets(tech, &l.tickets.tickets, mapping, l.day, &l.zone);
@@ -269,18 +290,7 @@ async fn route_page_of(
                 );
             }
             // Only jobs not under way whose times would change are written.
-            let changes = b
-                .visits
-                .iter()
-                .skip(r.keep)
-                .filter(|v| {
-                    r.day_tickets
-                        .iter()
-                        .find(|t| t.key == v.key)
-                        .and_then(|t| t.scheduled)
-                        != Some((v.start, v.end))
-                })
-                .count();
+            let changes = r.changed().len();
             if changes == 0 {
                 page.why_not = "The day is already scheduled this way: nothing to change.".into();
             }
@@ -351,7 +361,7 @@ pub(crate) async fn route_apply(
         }));
     };
     let r = routes(&l, tech, Timestamp::now());
-    let Some(best) = r.best else {
+    let Some(best) = &r.best else {
         return Err(HtmlError(ApiError::Conflict(r.why_not)));
     };
     if dayplan::route_fingerprint(&best.visits) != form.fp {
@@ -367,23 +377,7 @@ pub(crate) async fn route_apply(
         )
         .await;
     }
-    let mut written = 0;
-    let mut failed = Vec::new();
-    for v in best.visits.iter().skip(r.keep) {
-        let same = r
-            .day_tickets
-            .iter()
-            .find(|t| t.key == v.key)
-            .and_then(|t| t.scheduled)
-            == Some((v.start, v.end));
-        if same {
-            continue;
-        }
-        match write_schedule(&client, &l.config, &v.key, v.start, v.end).await {
-            Ok(()) => written += 1,
-            Err(why) => failed.push(format!("{} ({why})", v.key)),
-        }
-    }
+    let (written, failed) = write_visits(&client, &l, &r.changed()).await;
     record(
         &st,
         &ctx,
@@ -404,4 +398,21 @@ pub(crate) async fn route_apply(
         ymd(&l),
         failed.len()
     )))
+}
+
+/// Writes the times of `visits` to Jira; returns how many were written and the refusals.
+pub(super) async fn write_visits(
+    client: &atlassian::client::AtlassianClient,
+    l: &Loaded,
+    visits: &[&crate::route::Visit],
+) -> (usize, Vec<String>) {
+    let mut written = 0;
+    let mut failed = Vec::new();
+    for v in visits {
+        match write_schedule(client, &l.config, &v.key, v.start, v.end).await {
+            Ok(()) => written += 1,
+            Err(why) => failed.push(format!("{} ({why})", v.key)),
+        }
+    }
+    (written, failed)
 }

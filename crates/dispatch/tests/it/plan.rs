@@ -576,3 +576,66 @@ async fn attack_payloads_stay_inert_and_bad_input_is_refused_cleanly() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn every_route_of_a_day_is_scheduled_in_one_go() {
+    let env = start().await;
+    let _admin = set_up(&env).await;
+    let (mut d, _) = env.browser_as("dispatcher", 0).await;
+    let day = planning_day();
+    let page = text(d.get(&format!("/dispatch/routes?day={day}")).await.unwrap()).await;
+    assert!(page.contains("km saved"), "{page}");
+    let rows = page.matches("/dispatch/route?tech=").count();
+    assert!(rows > 1, "{page}");
+    assert!(
+        page.contains("Schedule every shortest order in Jira"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf_token");
+    let fp = hidden(&page, "fp");
+    let before: Vec<_> = {
+        let m = env.sim.state.read();
+        m.issues
+            .iter()
+            .map(|i| (i.key.clone(), i.custom.get("customfield_10080").cloned()))
+            .collect()
+    };
+    let r = d
+        .post_form(
+            "/dispatch/routes",
+            &[("csrf_token", &csrf), ("day", &day), ("fp", "stale")],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(text(r).await.contains("Nothing was written"));
+    let unchanged: Vec<_> = {
+        let m = env.sim.state.read();
+        m.issues
+            .iter()
+            .map(|i| (i.key.clone(), i.custom.get("customfield_10080").cloned()))
+            .collect()
+    };
+    assert_eq!(unchanged, before, "a stale plan writes nothing");
+    let r = d
+        .post_form(
+            "/dispatch/routes",
+            &[("csrf_token", &csrf), ("day", &day), ("fp", &fp)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = atlassian_sim::testkit::location(&r).unwrap();
+    assert!(to.contains("refused=0") && !to.contains("done=0"), "{to}");
+    let after = text(d.get(&to).await.unwrap()).await;
+    assert!(after.contains("jobs rescheduled in Jira"), "{after}");
+    assert!(
+        after.contains("Every day is already scheduled in its shortest order"),
+        "{after}"
+    );
+    // Technicians do not plan the team's routes.
+    let (mut t, _) = env.browser_as("technician", 0).await;
+    assert_eq!(t.get("/dispatch/routes").await.unwrap().status(), 403);
+}
