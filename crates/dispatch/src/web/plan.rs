@@ -324,13 +324,7 @@ pub(crate) async fn route_page(
             "the route's query could not be read".into(),
         ))
     })?;
-    let message = q.done.map(|done| match q.refused.unwrap_or(0) {
-        0 => (true, format!("{done} jobs rescheduled in Jira.")),
-        n => (
-            false,
-            format!("{done} jobs rescheduled; Jira refused {n} (see the audit log)."),
-        ),
-    });
+    let message = rescheduled(q.done, q.refused);
     route_page_of(
         &st,
         &ctx,
@@ -378,20 +372,14 @@ pub(crate) async fn route_apply(
         .await;
     }
     let (written, failed) = write_visits(&client, &l, &r.changed()).await;
-    record(
+    record_rescheduling(
         &st,
         &ctx,
-        Action::JIRA_WRITE,
         format!("route:{}", tech.account_id),
         json!({"day": ymd(&l), "rescheduled": written, "refused": failed}),
-        if failed.is_empty() {
-            Outcome::Ok
-        } else {
-            Outcome::Error
-        },
+        failed.is_empty(),
     )
     .await;
-    st.cache.touch(&ctx.site).await;
     Ok(see_other(&format!(
         "/dispatch/route?tech={}&day={}&done={written}&refused={}",
         url_encode(&tech.account_id),
@@ -415,4 +403,34 @@ pub(super) async fn write_visits(
         }
     }
     (written, failed)
+}
+
+/// Records a rescheduling in the audit log (`detail` holds the counts and refusals) and shows
+/// it at once on every board of the site.
+pub(super) async fn record_rescheduling(
+    st: &DispatchState,
+    ctx: &AccessContext,
+    target: String,
+    detail: serde_json::Value,
+    all_written: bool,
+) {
+    let outcome = if all_written {
+        Outcome::Ok
+    } else {
+        Outcome::Error
+    };
+    record(st, ctx, Action::JIRA_WRITE, target, detail, outcome).await;
+    st.cache.touch(&ctx.site).await;
+}
+
+/// The message after a rescheduling, from the counts in the redirect (numbers only, so a
+/// link cannot carry text onto the page).
+pub(super) fn rescheduled(done: Option<u32>, refused: Option<u32>) -> Option<(bool, String)> {
+    done.map(|done| match refused.unwrap_or(0) {
+        0 => (true, format!("{done} jobs rescheduled in Jira.")),
+        n => (
+            false,
+            format!("{done} jobs rescheduled; Jira refused {n} (see the audit log)."),
+        ),
+    })
 }

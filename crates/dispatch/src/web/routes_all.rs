@@ -11,7 +11,6 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;
-use platform::audit::{Action, Outcome};
 use platform::identity::UserClient;
 use platform::permissions::AccessContext;
 use platform::web::{ApiError, HtmlError, PageChrome, Section, UserChrome};
@@ -19,8 +18,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::board::Loaded;
-use super::plan::{Routes, load_or_refuse, routes, write_visits, ymd};
-use super::{DispatchState, bad_form, chrome, csrf_of, record, render, see_other};
+use super::plan::{
+    Routes, load_or_refuse, record_rescheduling, rescheduled, routes, write_visits, ymd,
+};
+use super::{DispatchState, bad_form, chrome, csrf_of, render, see_other};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -139,13 +140,7 @@ pub(crate) async fn page(
     let Query(q) =
         q.map_err(|_| HtmlError(ApiError::BadRequest("the day could not be read".into())))?;
     let l = load_or_refuse(&st, &ctx, &client, q.day).await?;
-    let message = q.done.map(|done| match q.refused.unwrap_or(0) {
-        0 => (true, format!("{done} jobs rescheduled in Jira.")),
-        n => (
-            false,
-            format!("{done} jobs rescheduled; Jira refused {n} (see the audit log)."),
-        ),
-    });
+    let message = rescheduled(q.done, q.refused);
     let chrome = chrome("Routes of the day", Section::Dispatch, user);
     render(
         StatusCode::OK,
@@ -180,20 +175,14 @@ pub(crate) async fn apply(
         written += w;
         failed.extend(f);
     }
-    record(
+    record_rescheduling(
         &st,
         &ctx,
-        Action::JIRA_WRITE,
         format!("routes:{}", ymd(&l)),
         json!({"rescheduled": written, "refused": failed}),
-        if failed.is_empty() {
-            Outcome::Ok
-        } else {
-            Outcome::Error
-        },
+        failed.is_empty(),
     )
     .await;
-    st.cache.touch(&ctx.site).await;
     Ok(see_other(&format!(
         "/dispatch/routes?day={}&done={written}&refused={}",
         ymd(&l),

@@ -81,6 +81,72 @@ struct Site {
     phases: Vec<Phase>,
 }
 
+/// Projects the benches dispatch.
+const SITE_PROJECTS: [&str; 2] = ["FS", "FAC"];
+
+/// A simulated site with DispatchDesk set up on a scratch store, as its admin would.
+pub(super) struct DispatchSite {
+    pub(super) sim: atlassian_sim::SimHandle,
+    pub(super) store: Store,
+    pub(super) site: SiteId,
+    /// The admin's account id.
+    pub(super) admin: String,
+    /// Jira as the admin (basic auth).
+    pub(super) client: AtlassianClient,
+    /// The scratch store's folder (removed when dropped).
+    pub(super) _dir: platform::store::scratch::ScratchDir,
+}
+
+/// Starts the simulator at `scale` and sets DispatchDesk up on it (quick set-up of
+/// [`SITE_PROJECTS`] with the `technicians` group, Europe/London).
+pub(super) async fn dispatch_site(
+    seed: u64,
+    scale: Scale,
+    oauth_clients: Vec<OAuthClient>,
+) -> anyhow::Result<DispatchSite> {
+    eprintln!("generating the {scale:?} site (seed {seed})…");
+    let sim = atlassian_sim::start(
+        TcpListener::bind("127.0.0.1:0").await?,
+        SimConfig {
+            seed,
+            scale,
+            oauth_clients,
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .context("starting the simulator")?;
+    let (url, dir) = scratch_sqlite().context("a scratch store")?;
+    let store = Store::open_and_migrate(&url, Keyring::ephemeral()?).await?;
+    let site = SiteId::new(&sim.cloud_id)?;
+    let users = sim.users_summary();
+    let admin = users.iter().find(|u| u.role == "admin").context("admin")?;
+    let client = AtlassianClient::basic(
+        url::Url::parse(&sim.base_url)?,
+        admin.email.clone(),
+        SecretString::from(admin.api_token.clone()),
+    )?
+    .build()?;
+    dispatch::setup::quick_setup(
+        &store,
+        &site,
+        &client,
+        &SITE_PROJECTS.map(String::from),
+        "technicians",
+        "Europe/London",
+    )
+    .await
+    .context("setting DispatchDesk up")?;
+    Ok(DispatchSite {
+        admin: admin.account_id.clone(),
+        sim,
+        store,
+        site,
+        client,
+        _dir: dir,
+    })
+}
+
 async fn run_scale(
     args: &BenchBoardArgs,
     scale: Scale,
@@ -89,48 +155,25 @@ async fn run_scale(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let public = url::Url::parse(&format!("http://{}", listener.local_addr()?))?;
     let callback = identity::callback_url(&public);
-    eprintln!("generating the {scale:?} site (seed {})…", args.seed);
-    let sim = atlassian_sim::start(
-        TcpListener::bind("127.0.0.1:0").await?,
-        SimConfig {
-            seed: args.seed,
-            scale,
-            oauth_clients: vec![OAuthClient {
-                client_id: "jsmkit-bench".into(),
-                client_secret: "jsmkit-bench-secret".into(),
-                redirect_uris: vec![callback.to_string()],
-            }],
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .context("starting the simulator")?;
-    let (url, _dir) = scratch_sqlite().context("a scratch store")?;
-    let store = Store::open_and_migrate(&url, Keyring::ephemeral()?).await?;
-    let site = SiteId::new(&sim.cloud_id)?;
+    let oauth = vec![OAuthClient {
+        client_id: "jsmkit-bench".into(),
+        client_secret: "jsmkit-bench-secret".into(),
+        redirect_uris: vec![callback.to_string()],
+    }];
+    let DispatchSite {
+        sim,
+        store,
+        site,
+        admin: _,
+        client: _,
+        _dir,
+    } = dispatch_site(args.seed, scale, oauth).await?;
+    let projects = SITE_PROJECTS.map(String::from);
     let users = sim.users_summary();
-    let admin = users.iter().find(|u| u.role == "admin").context("admin")?;
     let dispatcher = users
         .iter()
         .find(|u| u.role == "dispatcher")
         .context("dispatcher")?;
-    let client = AtlassianClient::basic(
-        url::Url::parse(&sim.base_url)?,
-        admin.email.clone(),
-        SecretString::from(admin.api_token.clone()),
-    )?
-    .build()?;
-    let projects = vec!["FS".to_string(), "FAC".to_string()];
-    dispatch::setup::quick_setup(
-        &store,
-        &site,
-        &client,
-        &projects,
-        "technicians",
-        "Europe/London",
-    )
-    .await
-    .context("setting DispatchDesk up")?;
     let ds = dispatch::store::DispatchStore::new(&store, &site);
     if let Some(keep) = keep_techs {
         for t in ds.technicians().await?.into_iter().skip(keep) {

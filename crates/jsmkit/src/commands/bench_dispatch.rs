@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use atlassian::client::AtlassianClient;
-use atlassian_sim::{Scale, SimConfig};
+use atlassian_sim::Scale;
 use dispatch::auto::{Crew, Job, Rules, plan};
 use dispatch::board::{Filter, Ticket, build};
 use dispatch::dayplan;
@@ -16,12 +14,9 @@ use dispatch::route::{Stop, Timeline, best_order, optimise, path_km, timeline};
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use platform::store::scratch::scratch_sqlite;
-use platform::store::{Keyring, SiteId, Store};
-use secrecy::SecretString;
-use tokio::net::TcpListener;
 
 use super::CliError;
+use super::bench_board::{DispatchSite, dispatch_site};
 use crate::cli::BenchDispatchArgs;
 
 /// The first weekday at least two days ahead: the whole working day is still to plan.
@@ -132,44 +127,19 @@ async fn site_data(
     Vec<dispatch::technician::Technician>,
     dispatch::store::Config,
 )> {
-    eprintln!("generating the large site (seed {})…", args.seed);
-    let sim = atlassian_sim::start(
-        TcpListener::bind("127.0.0.1:0").await?,
-        SimConfig {
-            seed: args.seed,
-            scale: Scale::Large,
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .context("starting the simulator")?;
-    let (url, _dir) = scratch_sqlite().context("a scratch store")?;
-    let store = Store::open_and_migrate(&url, Keyring::ephemeral()?).await?;
-    let site = SiteId::new(&sim.cloud_id)?;
-    let users = sim.users_summary();
-    let admin = users.iter().find(|u| u.role == "admin").context("admin")?;
-    let client = AtlassianClient::basic(
-        url::Url::parse(&sim.base_url)?,
-        admin.email.clone(),
-        SecretString::from(admin.api_token.clone()),
-    )?
-    .build()?;
-    let projects = vec!["FS".to_string(), "FAC".to_string()];
-    dispatch::setup::quick_setup(
-        &store,
-        &site,
-        &client,
-        &projects,
-        "technicians",
-        "Europe/London",
-    )
-    .await
-    .context("setting DispatchDesk up")?;
+    let DispatchSite {
+        sim: _sim,
+        store,
+        site,
+        admin,
+        client,
+        _dir,
+    } = dispatch_site(args.seed, Scale::Large, Vec::new()).await?;
     let ds = dispatch::store::DispatchStore::new(&store, &site);
     let (config, _) = ds.config().await?;
     let techs = ds.technicians().await?;
     let tickets = dispatch::cache::BoardCache::default()
-        .tickets(&site, &admin.account_id, &client, &config)
+        .tickets(&site, &admin, &client, &config)
         .await?
         .tickets
         .to_vec();
