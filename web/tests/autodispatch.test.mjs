@@ -1,41 +1,13 @@
 // DispatchDesk's automatic dispatch and routes in the browser against `jsmkit demo`: the
 // preview changes nothing, applying it assigns and schedules in Jira (the simulator) as the
 // dispatcher, and a technician's route can be scheduled in its shortest order.
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launchBrowser, screenshotOnFailure, demoSite, signIn, jiraIssue } from "./harness.mjs";
+import { withDemo, jiraIssue } from "./harness.mjs";
 
-let server;
-let browser;
-const contexts = [];
-let lastPage;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async (t) => {
-  if (lastPage && t.passed === false) await screenshotOnFailure(t, lastPage);
-  for (const c of contexts.splice(0)) await c.close();
-});
-
-/** The demo's users and simulator URL, from its banner. */
-function site() {
-  return demoSite(server);
-}
-
-async function signInAs(email, path) {
-  const { context, page } = await signIn(browser, server, email, path);
-  contexts.push(context);
-  lastPage = page;
-  return page;
-}
+const demo = withDemo();
+const site = demo.site;
+const signInAs = demo.signInAs;
 
 /** A weekday at least two days ahead: its whole working day is still to plan. */
 function planningDay() {
@@ -70,7 +42,7 @@ test("a dispatcher previews the automatic plan, applies it, and Jira has every j
   // A technician's day after the plan: the shortest order can be scheduled in Jira.
   // A technician's day that can be shorter (the seeded days are in booking order): the
   // shortest order is scheduled in Jira.
-  const base = server.url.replace(/\/$/, "");
+  const base = demo.server.url.replace(/\/$/, "");
   let found = false;
   for (const t of s.users.filter((u) => u.role === "technician")) {
     await page.goto(`${base}/dispatch/route?tech=${encodeURIComponent(t.accountId)}&day=${day}`);
@@ -89,6 +61,6 @@ test("a technician cannot open automatic dispatch", async () => {
   const s = await site();
   const tech = s.users.find((u) => u.role === "technician");
   const page = await signInAs(tech.email, "/dispatch/me");
-  const res = await page.goto(server.url.replace(/\/$/, "") + "/dispatch/auto");
+  const res = await page.goto(demo.server.url.replace(/\/$/, "") + "/dispatch/auto");
   assert.equal(res.status(), 403);
 });

@@ -1,41 +1,13 @@
 // DispatchDesk in the browser against `jsmkit demo` (the demo sets DispatchDesk up on the
 // simulated site): drag-and-drop assignment written to Jira, the assignee lock, another
 // dispatcher's change appearing live, and a technician limited to their own data.
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launchBrowser, screenshotOnFailure, demoSite, signIn, jiraIssue } from "./harness.mjs";
+import { withDemo, jiraIssue } from "./harness.mjs";
 
-let server;
-let browser;
-const contexts = [];
-let lastPage;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async (t) => {
-  if (lastPage && t.passed === false) await screenshotOnFailure(t, lastPage);
-  for (const c of contexts.splice(0)) await c.close();
-});
-
-/** The demo's users and simulator URL, from its banner. */
-function site() {
-  return demoSite(server);
-}
-
-async function signInAs(email, path) {
-  const { context, page } = await signIn(browser, server, email, path);
-  contexts.push(context);
-  lastPage = page;
-  return page;
-}
+const demo = withDemo();
+const site = demo.site;
+const signInAs = demo.signInAs;
 
 /** Drags `card` onto the list `target` with the mouse, in small steps. */
 async function drag(page, card, target) {
@@ -122,8 +94,8 @@ test("a technician sees only their own page and data", async () => {
   await page.getByRole("button", { name: "Set" }).click();
   await page.waitForURL((u) => u.pathname === "/dispatch/me");
   assert.match(await page.locator("#my-availability").innerText(), /On break/);
-  const res = await page.goto(server.url.replace(/\/$/, "") + `/dispatch/technicians/${other.accountId}`);
+  const res = await page.goto(demo.server.url.replace(/\/$/, "") + `/dispatch/technicians/${other.accountId}`);
   assert.equal(res.status(), 403);
-  const board = await page.goto(server.url.replace(/\/$/, "") + "/dispatch/board/lanes");
+  const board = await page.goto(demo.server.url.replace(/\/$/, "") + "/dispatch/board/lanes");
   assert.equal(board.status(), 403, "no board data for technicians");
 });

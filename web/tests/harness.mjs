@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { before, after, afterEach } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -133,4 +134,31 @@ export async function jiraIssue(site, key) {
   if (res.status !== 200) throw new Error(`reading ${key} from the simulator: HTTP ${res.status}`);
   const issue = await res.json();
   return { assignee: issue.fields.assignee?.accountId ?? null, status: issue.fields.status.id };
+}
+
+/** Registers the hooks of a test file that drives one `jsmkit demo` in Chromium: start both
+ * before, stop after, close each test's browser contexts (screenshot on failure). Returns
+ * { server, site(), signInAs(email, path) }; `server` is set once the demo runs. */
+export function withDemo() {
+  const demo = { server: null, browser: null, contexts: [], lastPage: null };
+  before(async () => {
+    demo.server = await startDemo();
+    demo.browser = await launchBrowser();
+  });
+  after(async () => {
+    await demo.browser?.close();
+    await demo.server?.stop();
+  });
+  afterEach(async (t) => {
+    if (demo.lastPage && t.passed === false) await screenshotOnFailure(t, demo.lastPage);
+    for (const c of demo.contexts.splice(0)) await c.close();
+  });
+  demo.site = () => demoSite(demo.server);
+  demo.signInAs = async (email, path) => {
+    const { context, page } = await signIn(demo.browser, demo.server, email, path);
+    demo.contexts.push(context);
+    demo.lastPage = page;
+    return page;
+  };
+  return demo;
 }
