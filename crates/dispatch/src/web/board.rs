@@ -451,11 +451,6 @@ pub(crate) fn rank_for(
     let mapping = &config.mapping;
     let zone = TimeZone::get(&config.board_zone).unwrap_or(TimeZone::UTC);
     let day = now.to_zoned_datetime(zone.clone()).date();
-    let others: Vec<crate::board::Ticket> = tickets
-        .iter()
-        .filter(|x| x.key != ticket.key)
-        .cloned()
-        .collect();
     let rules = config.planning.rules();
     let fit_for = |t: &Technician| -> Option<crate::suggest::Fit> {
         use crate::suggest::Fit;
@@ -463,7 +458,9 @@ pub(crate) fn rank_for(
         if !ticket.skills.is_subset(&t.skills) {
             return None; // the skills reason says it already
         }
-        let crew = crate::dayplan::crew(t, &others, mapping, day, &zone, now);
+        let mut crew = crate::dayplan::crew(t, tickets, mapping, day, &zone, now);
+        // The ticket itself is what is being placed, not part of the day.
+        crew.day.retain(|s| s.key != ticket.key);
         crew.window?;
         let job = crate::auto::Job {
             key: ticket.key.clone(),
